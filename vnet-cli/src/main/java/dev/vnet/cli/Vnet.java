@@ -1,0 +1,29 @@
+package dev.vnet.cli;
+
+import dev.vnet.lab.LabException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code vnet} command. */
+@Command(name = "vnet", mixinStandardHelpOptions = true, version = "vnet 0.1.0",
+        description = "A software-defined virtual network for VMs: a lab of namespace hosts and VMs, and the agent "
+                + "that forwards between them.",
+        subcommands = {DemoCommand.class, LabCommand.class, AgentCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "The launcher script also takes:  ./vnet test   (runs every test: ./mvnw verify with JDK 25)"})
+public final class Vnet {
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine commandLine = new CommandLine(new Vnet());
+        commandLine.setExecutionExceptionHandler((e, cl, parseResult) -> {
+            if (e instanceof LabException || e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
+                cl.getErr().println("vnet: " + e.getMessage());
+                return 2;
+            }
+            throw e;
+        });
+        return commandLine;
+    }
+}

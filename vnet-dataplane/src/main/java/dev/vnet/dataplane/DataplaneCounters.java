@@ -1,0 +1,35 @@
+package dev.vnet.dataplane;
+
+import dev.vnet.dataplane.counters.Counter;
+import dev.vnet.dataplane.counters.Counters;
+
+/** The agent-wide counters: underlay traffic, ARP answers, and one drop counter per reason. */
+public final class DataplaneCounters {
+    final Counter underlayRxPackets;
+    final Counter underlayRxBytes;
+    final Counter underlayTxPackets;
+    final Counter underlayTxBytes;
+    final Counter arpReplies;
+    private final Counter[] drops;
+
+    public DataplaneCounters(Counters counters) {
+        underlayRxPackets = counters.counter("underlay.rx_packets");
+        underlayRxBytes = counters.counter("underlay.rx_bytes");
+        underlayTxPackets = counters.counter("underlay.tx_packets");
+        underlayTxBytes = counters.counter("underlay.tx_bytes");
+        arpReplies = counters.counter("arp.replies");
+        DropReason[] reasons = DropReason.values();
+        drops = new Counter[reasons.length];
+        for (DropReason reason : reasons) {
+            drops[reason.ordinal()] = counters.counter(reason.counterName());
+        }
+    }
+
+    public void drop(DropReason reason) {
+        drops[reason.ordinal()].increment();
+    }
+
+    public long drops(DropReason reason) {
+        return drops[reason.ordinal()].get();
+    }
+}

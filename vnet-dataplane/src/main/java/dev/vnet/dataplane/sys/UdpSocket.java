@@ -1,0 +1,90 @@
+package dev.vnet.dataplane.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * An IPv4 UDP socket on the underlay, driven through libc so that the fast path can pass native
+ * buffer addresses straight to the kernel (and, later, use {@code UDP_SEGMENT}/{@code UDP_GRO}).
+ */
+public final class UdpSocket implements AutoCloseable {
+    private static final int SOCKADDR_IN_SIZE = 16;
+    private static final int SOCKET_BUFFER_BYTES = 4 << 20;
+
+    private final int fd;
+    private volatile boolean closed;
+
+    private UdpSocket(int fd) {
+        this.fd = fd;
+    }
+
+    /** Opens a socket bound to {@code address:port} (address as a host-order int, 0 = any). */
+    public static UdpSocket bind(int address, int port) {
+        Libc libc = new Libc();
+        int fd = libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw libc.failure("socket(AF_INET, SOCK_DGRAM)");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment size = arena.allocateFrom(JAVA_INT, SOCKET_BUFFER_BYTES);
+            // Best effort: a small buffer only costs drops under bursts, which are counted.
+            libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, size);
+            libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, size);
+            if (libc.bind(fd, socketAddress(arena, address, port)) < 0) {
+                NativeException failure = libc.failure("bind(" + Ipv4.toString(address) + ":" + port + ")");
+                libc.close(fd);
+                throw failure;
+            }
+        }
+        return new UdpSocket(fd);
+    }
+
+    /** A {@code struct sockaddr_in} for {@code address:port}, allocated in {@code arena}. */
+    public static MemorySegment socketAddress(Arena arena, int address, int port) {
+        MemorySegment sockaddr = arena.allocate(SOCKADDR_IN_SIZE, 4);
+        sockaddr.set(JAVA_SHORT, 0, (short) Libc.AF_INET); // sin_family is host order
+        sockaddr.set(JAVA_BYTE, 2, (byte) (port >>> 8));    // sin_port is network order
+        sockaddr.set(JAVA_BYTE, 3, (byte) port);
+        sockaddr.set(JAVA_INT.withOrder(ByteOrder.BIG_ENDIAN), 4, address);
+        return sockaddr;
+    }
+
+    /** @return bytes sent, or {@code -errno} */
+    public int send(Libc libc, PacketBuffer buffer, int index, int length, MemorySegment destination) {
+        long n = libc.sendto(fd, buffer.address(index), length, 0, destination.address(), (int) destination.byteSize());
+        return n >= 0 ? (int) n : -libc.errno();
+    }
+
+    /** @return bytes received (one datagram, truncated to {@code maxLength}), or {@code -errno} */
+    public int receive(Libc libc, PacketBuffer buffer, int index, int maxLength) {
+        long n = libc.recv(fd, buffer.address(index), maxLength);
+        return n >= 0 ? (int) n : -libc.errno();
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Wakes a thread blocked in {@link #receive} and releases the descriptor. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            Libc libc = new Libc();
+            libc.shutdown(fd, Libc.SHUT_RDWR);
+            libc.close(fd);
+        }
+    }
+
+    /** Dotted-quad formatting without depending on the codec module's helpers in error paths. */
+    static final class Ipv4 {
+        static String toString(int a) {
+            return (a >>> 24) + "." + ((a >>> 16) & 0xFF) + "." + ((a >>> 8) & 0xFF) + "." + (a & 0xFF);
+        }
+    }
+}
