@@ -1,0 +1,286 @@
+package dev.vnet.cli;
+
+import dev.vnet.dataplane.counters.AgentState;
+import dev.vnet.dataplane.counters.CountersReader;
+import dev.vnet.dataplane.sys.Libc;
+import dev.vnet.dataplane.sys.NetworkNamespace;
+import dev.vnet.dataplane.sys.PacketBuffer;
+import dev.vnet.dataplane.sys.UdpSocket;
+import dev.vnet.lab.Demo;
+import dev.vnet.lab.Lab;
+import dev.vnet.lab.LabChecks;
+import dev.vnet.lab.LabNames;
+import dev.vnet.lab.LabState;
+import dev.vnet.lab.RunningLab;
+import dev.vnet.lab.Shell;
+import dev.vnet.lab.Topology;
+import dev.vnet.wire.EthernetFrame;
+import dev.vnet.wire.Ipv4Address;
+import dev.vnet.wire.Ipv4Packet;
+import dev.vnet.wire.MacAddress;
+import dev.vnet.wire.VnetHeader;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The foundation end to end, as root with real namespaces, TAPs, agent processes, ping and iperf3:
+ * the demo's checks, hostile input against running agents, and a teardown that leaves nothing.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class LabIT {
+    private static final String LAB = "it";
+    private RunningLab lab;
+
+    @BeforeAll
+    void up() {
+        assumeTrue(isRoot(), "needs root for namespaces and TAP devices");
+        Lab.down(LAB); // a run that was killed may have left it
+        lab = Lab.up(Topology.demo().withName(LAB), Launchers.sameJvm());
+    }
+
+    @AfterAll
+    void down() {
+        if (lab != null) {
+            lab.down();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void demoChecksPass() {
+        List<Demo.Check> checks = Demo.checks(lab);
+        Demo.printTable(checks, System.out);
+        assertThat(checks).hasSize(9).allSatisfy(c -> assertThat(c.outcome().passed()).as(c.name() + ": " + c.outcome().detail()).isTrue());
+    }
+
+    @Test
+    @Order(2)
+    void garbageOnTheUnderlayIsDroppedByReasonAndTrafficStillFlows() throws Exception {
+        Map<String, Long> before = lab.counters("host1").snapshot();
+        int host1 = Ipv4Address.parse(lab.placement().host("host1").underlayAddress());
+        long red1Mac = MacAddress.parse(lab.vm("red1").mac());
+        long blue1Mac = MacAddress.parse(lab.vm("blue1").mac());
+        long blue2Mac = MacAddress.parse(lab.vm("blue2").mac());
+
+        List<byte[]> datagrams = new ArrayList<>();
+        Random random = new Random(7);
+        for (int i = 0; i < 50; i++) {
+            byte[] garbage = new byte[1 + random.nextInt(1400)];
+            random.nextBytes(garbage);
+            garbage[0] = 0x00; // never the vnet magic: each of these is malformed
+            datagrams.add(garbage);
+        }
+        byte[] good = datagram(100, frame(blue2Mac, blue1Mac));
+        datagrams.add(java.util.Arrays.copyOf(good, 5));                    // truncated header
+        datagrams.add(java.util.Arrays.copyOf(good, VnetHeader.LENGTH + 6)); // truncated inner frame
+        byte[] badVersion = good.clone();
+        badVersion[VnetHeader.VERSION_OFFSET] = 7;
+        datagrams.add(badVersion);
+        datagrams.add(datagram(999, frame(blue2Mac, blue1Mac)));            // unknown network
+        datagrams.add(datagram(100, frame(blue2Mac, red1Mac)));             // red1 is on host1, but in red
+        datagrams.add(datagram(100, frame(blue2Mac, 0x02_00_00_00_77_77L))); // nobody
+        sendFromNamespace(lab.hostNamespace("host2"), host1, datagrams);
+
+        Map<String, Long> after = awaitCounter("host1", "underlay.rx_packets", before.get("underlay.rx_packets") + datagrams.size());
+        assertThat(delta(before, after, "drop.malformed-encapsulation")).isEqualTo(53);
+        assertThat(delta(before, after, "drop.unknown-network")).isEqualTo(1);
+        assertThat(delta(before, after, "drop.wrong-network")).isEqualTo(1);
+        assertThat(delta(before, after, "drop.unknown-destination")).isEqualTo(1);
+        assertThat(delta(before, after, "port.red1.tx_packets")).isZero();
+        assertThat(lab.counters("host1").state()).isEqualTo(AgentState.RUNNING);
+        assertThat(new LabChecks(lab).ping("blue2", "10.0.0.1").passed()).isTrue();
+    }
+
+    @Test
+    @Order(3)
+    void malformedFramesFromAVmAreDroppedByReasonAndTrafficStillFlows() throws Exception {
+        Map<String, Long> before = lab.counters("host1").snapshot();
+        long blue1Mac = MacAddress.parse(lab.vm("blue1").mac());
+        long blue2Mac = MacAddress.parse(lab.vm("blue2").mac());
+        int blue1Ip = Ipv4Address.parse("10.0.0.1");
+        int blue2Ip = Ipv4Address.parse("10.0.0.2");
+
+        byte[] badHeaderLength = ipv4Frame(blue1Mac, blue2Mac, blue1Ip, blue2Ip);
+        badHeaderLength[EthernetFrame.HEADER_LENGTH] = 0x42; // IHL 2
+        byte[] badTotalLength = ipv4Frame(blue1Mac, blue2Mac, blue1Ip, blue2Ip);
+        ByteBuffer.wrap(badTotalLength).putShort(EthernetFrame.HEADER_LENGTH + Ipv4Packet.TOTAL_LENGTH_OFFSET, (short) 9000);
+        byte[] spoofedMac = ipv4Frame(0x02_00_00_00_66_66L, blue2Mac, blue1Ip, blue2Ip);
+        byte[] spoofedIp = ipv4Frame(blue1Mac, blue2Mac, Ipv4Address.parse("10.0.0.99"), blue2Ip);
+        sendRawFrames(lab.vm("blue1").namespace(), List.of(badHeaderLength, badTotalLength, spoofedMac, spoofedIp));
+
+        Map<String, Long> after = awaitCounter("host1", "port.blue1.rx_packets", before.get("port.blue1.rx_packets") + 4);
+        assertThat(delta(before, after, "drop.malformed-ipv4")).isEqualTo(2);
+        assertThat(delta(before, after, "drop.spoofed-source")).isEqualTo(2);
+        assertThat(delta(before, after, "underlay.tx_packets")).isZero();
+        assertThat(new LabChecks(lab).ping("blue1", "10.0.0.2").passed()).isTrue();
+    }
+
+    @Test
+    @Order(4)
+    void agentStatsCommandReadsTheLiveAgent() {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream original = System.out;
+        System.setOut(new java.io.PrintStream(out, true));
+        try {
+            assertThat(Vnet.commandLine().execute("agent", "stats", "--lab", LAB, "--host", "host1")).isZero();
+        } finally {
+            System.setOut(original);
+        }
+        assertThat(out.toString()).contains("host1:", "port.blue1.rx_packets", "drop.malformed-encapsulation", "arp.replies");
+    }
+
+    @Test
+    @Order(5)
+    void labDownLeavesNothingBehind() {
+        List<Long> agentPids = LabState.load(LAB).orElseThrow().agents().stream().map(LabState.Agent::pid).toList();
+        List<String> removed = lab.down();
+        lab = null;
+
+        assertThat(removed).hasSizeGreaterThanOrEqualTo(2 + 8);
+        assertNothingLeft(LAB, agentPids);
+    }
+
+    @Test
+    @Order(6)
+    void labDownCleansUpAfterTheLabCommandWasKilledHalfWay() throws Exception {
+        String crashed = "crash";
+        Path topology = Files.createTempFile("vnet-crash", ".yaml");
+        try (var in = Topology.class.getResourceAsStream("demo.yaml")) {
+            Files.write(topology, in.readAllBytes());
+        }
+        List<String> command = new ArrayList<>(Launchers.sameJvm().command());
+        command.removeLast(); // "agent"
+        command.addAll(List.of("lab", "up", topology.toString(), "--name", crashed));
+        Process up = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        // Kill it once it has created some namespaces (or whenever it is done, if it is faster than us).
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (up.isAlive() && System.nanoTime() < deadline
+                && LabState.load(crashed).map(s -> s.namespaces().size()).orElse(0) < 5) {
+            Thread.sleep(20);
+        }
+        up.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        List<Long> agentPids = LabState.load(crashed).map(s -> s.agents().stream().map(LabState.Agent::pid).toList()).orElse(List.of());
+        assertThat(Lab.namespacesOf(crashed)).isNotEmpty();
+
+        Lab.down(crashed);
+
+        assertNothingLeft(crashed, agentPids);
+        Files.deleteIfExists(topology);
+    }
+
+    // ---- helpers ----
+
+    private static void assertNothingLeft(String name, List<Long> agentPids) {
+        assertThat(Lab.namespacesOf(name)).isEmpty();
+        assertThat(LabNames.labDir(name)).doesNotExist();
+        for (long pid : agentPids) {
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("agent pid " + pid).isFalse();
+        }
+        Shell.Result processes = Shell.run("pgrep", "-f", LabNames.labDir(name).toString());
+        assertThat(processes.output().strip()).as("processes of lab " + name).isEmpty();
+    }
+
+    private Map<String, Long> awaitCounter(String host, String label, long atLeast) throws InterruptedException {
+        CountersReader reader = lab.counters(host);
+        for (int i = 0; i < 100 && reader.value(label) < atLeast; i++) {
+            Thread.sleep(20);
+        }
+        assertThat(reader.value(label)).as(label).isGreaterThanOrEqualTo(atLeast);
+        return reader.snapshot();
+    }
+
+    private static long delta(Map<String, Long> before, Map<String, Long> after, String label) {
+        return after.getOrDefault(label, 0L) - before.getOrDefault(label, 0L);
+    }
+
+    private static byte[] frame(long source, long destination) {
+        return ipv4Frame(source, destination, Ipv4Address.parse("10.0.0.2"), Ipv4Address.parse("10.0.0.1"));
+    }
+
+    private static byte[] ipv4Frame(long sourceMac, long destinationMac, int sourceIp, int destinationIp) {
+        byte[] frame = new byte[EthernetFrame.HEADER_LENGTH + 20 + 32];
+        ByteBuffer b = ByteBuffer.wrap(frame);
+        EthernetFrame.writeHeader(b, 0, destinationMac, sourceMac, EthernetFrame.ETHER_TYPE_IPV4);
+        Ipv4Packet.writeHeader(b, EthernetFrame.HEADER_LENGTH, 52, 1, 64, Ipv4Packet.PROTOCOL_UDP, sourceIp, destinationIp);
+        return frame;
+    }
+
+    private static byte[] datagram(int networkId, byte[] frame) {
+        byte[] datagram = new byte[VnetHeader.LENGTH + frame.length];
+        VnetHeader.write(ByteBuffer.wrap(datagram), 0, networkId);
+        System.arraycopy(frame, 0, datagram, VnetHeader.LENGTH, frame.length);
+        return datagram;
+    }
+
+    /** Sends UDP datagrams to the agent's port from a socket that lives in {@code namespace}. */
+    private void sendFromNamespace(String namespace, int destination, List<byte[]> datagrams) throws Exception {
+        NetworkNamespace.call(namespace, () -> {
+            try (UdpSocket socket = UdpSocket.bind(0, 0); Arena arena = Arena.ofConfined()) {
+                Libc libc = new Libc();
+                MemorySegment to = UdpSocket.socketAddress(arena, destination, lab.placement().underlayPort());
+                PacketBuffer packet = PacketBuffer.allocate(arena, 2048);
+                for (byte[] datagram : datagrams) {
+                    packet.buffer().put(0, datagram);
+                    assertThat(socket.send(libc, packet, 0, datagram.length, to)).isEqualTo(datagram.length);
+                }
+            }
+            return null;
+        });
+    }
+
+    /** Writes raw Ethernet frames onto the VM's eth0 with an AF_PACKET socket, as a hostile guest would. */
+    private static void sendRawFrames(String namespace, List<byte[]> frames) throws Exception {
+        Shell.Result link = Shell.run("ip", "-n", namespace, "-o", "link", "show", LabNames.VM_NIC).orThrow();
+        int ifindex = Integer.parseInt(link.output().substring(0, link.output().indexOf(':')).strip());
+        NetworkNamespace.call(namespace, () -> {
+            Libc libc = new Libc();
+            int fd = libc.socket(17 /* AF_PACKET */, 3 /* SOCK_RAW */ | Libc.SOCK_CLOEXEC, 0);
+            assertThat(fd).as("AF_PACKET socket").isNotNegative();
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment sockaddr = arena.allocate(20, 4);
+                sockaddr.set(JAVA_SHORT, 0, (short) 17);
+                sockaddr.set(JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN), 2, (short) EthernetFrame.ETHER_TYPE_IPV4);
+                sockaddr.set(JAVA_INT, 4, ifindex);
+                sockaddr.set(JAVA_BYTE, 11, (byte) 6);
+                PacketBuffer packet = PacketBuffer.allocate(arena, 2048);
+                for (byte[] frame : frames) {
+                    packet.buffer().put(0, frame);
+                    long sent = libc.sendto(fd, packet.address(0), frame.length, 0, sockaddr.address(), 20);
+                    assertThat(sent).as("sendto on AF_PACKET: " + Libc.strerror(libc.errno())).isEqualTo(frame.length);
+                }
+            } finally {
+                libc.close(fd);
+            }
+            return null;
+        });
+    }
+
+    private static boolean isRoot() {
+        return Shell.run("id", "-u").output().strip().equals("0");
+    }
+
+}
