@@ -16,8 +16,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "lab", mixinStandardHelpOptions = true,
-        description = "Hosts as network namespaces on a veth underlay, each with a real agent; VMs as namespaces "
-                + "whose only NIC is a TAP held by their host's agent. Needs root.",
+        description = {"Creates, removes and shows labs of namespace hosts and VMs.",
+                "Hosts are network namespaces on a veth underlay, each with a real agent; VMs are namespaces",
+                "whose only NIC is a TAP held by their host's agent. Needs root."},
         subcommands = {LabCommand.Up.class, LabCommand.Down.class, LabCommand.Status.class})
 final class LabCommand {
 

@@ -141,16 +141,25 @@ class LabIT {
 
     @Test
     @Order(4)
-    void agentStatsCommandReadsTheLiveAgent() {
+    void agentStatsAndLabStatusReadTheLiveLab() {
+        assertThat(vnet("agent", "stats", "--lab", LAB, "--host", "host1"))
+                .contains("host1:", "port.blue1.rx_packets", "drop.malformed-encapsulation", "arp.replies");
+        assertThat(vnet("lab", "status"))
+                .contains("lab 'it': up, 8 namespaces")
+                .containsPattern("agent host1 +pid \\d+ +alive +RUNNING")
+                .containsPattern("agent host2 +pid \\d+ +alive +RUNNING");
+    }
+
+    private static String vnet(String... arguments) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         java.io.PrintStream original = System.out;
         System.setOut(new java.io.PrintStream(out, true));
         try {
-            assertThat(Vnet.commandLine().execute("agent", "stats", "--lab", LAB, "--host", "host1")).isZero();
+            assertThat(Vnet.commandLine().execute(arguments)).as("exit code of vnet " + String.join(" ", arguments)).isZero();
         } finally {
             System.setOut(original);
         }
-        assertThat(out.toString()).contains("host1:", "port.blue1.rx_packets", "drop.malformed-encapsulation", "arp.replies");
+        return out.toString();
     }
 
     @Test

@@ -62,7 +62,9 @@ public record Topology(String name, Underlay underlay, List<Host> hosts, List<Ne
 
     public static Topology parse(InputStream in, String source) {
         try {
-            Topology topology = YAML.readValue(in, Topology.class);
+            byte[] text = in.readAllBytes();
+            Topology topology = new String(text, java.nio.charset.StandardCharsets.UTF_8).isBlank()
+                    ? null : YAML.readValue(text, Topology.class);
             if (topology == null) {
                 throw new LabException("topology " + source + " is empty");
             }

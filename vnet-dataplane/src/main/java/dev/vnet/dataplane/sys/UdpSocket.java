@@ -1,5 +1,7 @@
 package dev.vnet.dataplane.sys;
 
+import dev.vnet.wire.Ipv4Address;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -36,7 +38,7 @@ public final class UdpSocket implements AutoCloseable {
             libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, size);
             libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, size);
             if (libc.bind(fd, socketAddress(arena, address, port)) < 0) {
-                NativeException failure = libc.failure("bind(" + Ipv4.toString(address) + ":" + port + ")");
+                NativeException failure = libc.failure("bind(" + Ipv4Address.toString(address) + ":" + port + ")");
                 libc.close(fd);
                 throw failure;
             }
@@ -78,13 +80,6 @@ public final class UdpSocket implements AutoCloseable {
             Libc libc = new Libc();
             libc.shutdown(fd, Libc.SHUT_RDWR);
             libc.close(fd);
-        }
-    }
-
-    /** Dotted-quad formatting without depending on the codec module's helpers in error paths. */
-    static final class Ipv4 {
-        static String toString(int a) {
-            return (a >>> 24) + "." + ((a >>> 16) & 0xFF) + "." + ((a >>> 8) & 0xFF) + "." + (a & 0xFF);
         }
     }
 }

@@ -1,0 +1,79 @@
+package dev.vnet.lab;
+
+import dev.vnet.dataplane.Placement;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TopologyTest {
+    private static final String VALID = """
+            name: t
+            underlay: {subnet: 10.255.0.0/24}
+            hosts: [{name: h1, address: 10.255.0.1}, {name: h2, address: 10.255.0.2}]
+            networks: [{name: blue, id: 100, subnet: 10.0.0.0/24}, {name: red, id: 200, subnet: 10.0.0.0/24}]
+            vms:
+              - {name: b1, network: blue, host: h1, ip: 10.0.0.1}
+              - {name: r1, network: red, host: h1, ip: 10.0.0.1}
+              - {name: r2, network: red, host: h2, ip: 10.0.0.2, mac: "02:aa:00:00:00:01"}
+            """;
+
+    private static Topology parse(String yaml) {
+        return Topology.parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "test.yaml");
+    }
+
+    @Test
+    void resolvesNamespacesTapsMacsAndDefaults() {
+        Placement placement = parse(VALID).toPlacement();
+        assertThat(placement.underlayMtu()).isEqualTo(1500);
+        assertThat(placement.underlayPort()).isEqualTo(47900);
+        assertThat(placement.vms()).extracting(Placement.Vm::namespace)
+                .containsExactly("vn-t-v-b1", "vn-t-v-r1", "vn-t-v-r2");
+        assertThat(placement.vms()).extracting(Placement.Vm::tap).containsExactly("vtap1", "vtap2", "vtap1");
+        assertThat(placement.vms()).extracting(Placement.Vm::mac)
+                .containsExactly("02:56:4e:00:00:01", "02:56:4e:00:00:02", "02:aa:00:00:00:01");
+    }
+
+    @Test
+    void theDemoTopologyHasOverlappingNetworksAndASameHostPair() {
+        Topology demo = Topology.demo();
+        assertThat(demo.networks()).extracting(Topology.Network::subnet).containsOnly("10.0.0.0/24");
+        assertThat(demo.vms()).filteredOn(vm -> vm.network().equals("blue") && vm.host().equals("host1")).hasSize(2);
+        assertThat(Topology.read(Path.of("../examples/two-hosts.yaml")).toPlacement().vms()).hasSize(5);
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @CsvSource(delimiter = '|', value = {
+            "'name: t'|'name: Bad'|lab name 'Bad'",
+            "'ip: 10.0.0.1}'|'ip: 10.9.0.1}'|vm b1: 10.9.0.1 is not a host address of 10.0.0.0/24",
+            "'ip: 10.0.0.1}'|'ip: 10.0.0.0}'|vm b1: 10.0.0.0 is not a host address",
+            "'network: blue, host: h1'|'network: green, host: h1'|vm b1: no network named 'green'",
+            "'host: h1, ip: 10.0.0.1}'|'host: h9, ip: 10.0.0.1}'|no host named 'h9'",
+            "'address: 10.255.0.2'|'address: 10.254.0.2'|host h2: 10.254.0.2 is outside the underlay",
+            "'subnet: 10.255.0.0/24'|'subnet: banana'|underlay: subnet 'banana' must be IPv4 CIDR",
+            "'id: 200'|'id: 100'|id must be unique",
+            "'name: r1'|'name: b1'|vm name 'b1' is used twice",
+            "'02:aa:00:00:00:01'|'01:aa:00:00:00:01'|vm r2: MAC 01:aa:00:00:00:01 is multicast",
+            "'name: t'|'name: t\nflavor: x'|Unrecognized field \"flavor\"",
+            "'id: 100'|'id: lots'|at ",
+    })
+    void badTopologiesAreRejectedWithAReasonThatNamesTheEntry(String from, String to, String message) {
+        String yaml = VALID.replaceFirst(java.util.regex.Pattern.quote(from), java.util.regex.Matcher.quoteReplacement(to.replace("\\n", "\n")));
+        assertThat(yaml).isNotEqualTo(VALID);
+        assertThatThrownBy(() -> parse(yaml)).isInstanceOf(LabException.class).hasMessageContaining(message);
+    }
+
+    @Test
+    void emptyOrMissingFilesAreClearErrors() {
+        assertThatThrownBy(() -> parse("")).isInstanceOf(LabException.class).hasMessageContaining("empty");
+        assertThatThrownBy(() -> parse("name: t")).isInstanceOf(LabException.class).hasMessageContaining("underlay.subnet");
+        assertThatThrownBy(() -> Topology.read(Path.of("/nonexistent.yaml"))).hasMessageContaining("does not exist");
+        assertThatThrownBy(() -> parse(": : :")).isInstanceOf(LabException.class).hasMessageContaining("test.yaml");
+    }
+}
