@@ -18,7 +18,7 @@ import java.nio.ByteBuffer;
  * act on {@link #OP_REQUEST} and {@link #OP_REPLY} and ignore the rest. Trailing bytes (Ethernet
  * padding, 18 bytes of it for a minimum-size frame) are allowed.
  */
-public final class ArpPacket {
+public final class ArpPacket extends Flyweight {
     public static final int HARDWARE_TYPE_OFFSET = 0;
     public static final int PROTOCOL_TYPE_OFFSET = 2;
     public static final int HARDWARE_LENGTH_OFFSET = 4;
@@ -35,43 +35,19 @@ public final class ArpPacket {
     public static final int OP_REQUEST = 1;
     public static final int OP_REPLY = 2;
 
-    private ByteBuffer buffer;
-    private int offset;
-    private int length;
-
     /** False unless at least 28 bytes hold an Ethernet (htype 1, hlen 6) / IPv4 (ptype 0x0800, plen 4) ARP header. */
     public boolean wrap(ByteBuffer buffer, int offset, int length) {
-        if (!Bytes.fits(buffer, offset, length)
-            || length < LENGTH
-            || Bytes.u16(buffer, offset + HARDWARE_TYPE_OFFSET) != HARDWARE_TYPE_ETHERNET
+        if (!attach(buffer, offset, length, LENGTH)) {
+            return false;
+        }
+        if (Bytes.u16(buffer, offset + HARDWARE_TYPE_OFFSET) != HARDWARE_TYPE_ETHERNET
             || Bytes.u16(buffer, offset + PROTOCOL_TYPE_OFFSET) != PROTOCOL_TYPE_IPV4
             || Bytes.u8(buffer, offset + HARDWARE_LENGTH_OFFSET) != MacAddress.LENGTH
             || Bytes.u8(buffer, offset + PROTOCOL_LENGTH_OFFSET) != Ipv4Address.LENGTH) {
             detach();
             return false;
         }
-        this.buffer = buffer;
-        this.offset = offset;
-        this.length = length;
         return true;
-    }
-
-    private void detach() {
-        buffer = null;
-        offset = 0;
-        length = 0;
-    }
-
-    public ByteBuffer buffer() {
-        return buffer;
-    }
-
-    public int offset() {
-        return offset;
-    }
-
-    public int length() {
-        return length;
     }
 
     public int operation() {

@@ -29,7 +29,7 @@ import java.nio.ByteBuffer;
  *   <li>Offsets returned by {@code payloadOffset()} and similar are absolute buffer indexes.</li>
  * </ul>
  */
-public final class EthernetFrame {
+public final class EthernetFrame extends Flyweight {
     public static final int DESTINATION_OFFSET = 0;
     public static final int SOURCE_OFFSET = 6;
     public static final int ETHER_TYPE_OFFSET = 12;
@@ -41,38 +41,9 @@ public final class EthernetFrame {
     public static final int ETHER_TYPE_IPV6 = 0x86DD;
     public static final int ETHER_TYPE_VLAN = 0x8100;
 
-    private ByteBuffer buffer;
-    private int offset;
-    private int length;
-
     /** Points this flyweight at a frame; false (and detached) if fewer than 14 bytes are available. */
     public boolean wrap(ByteBuffer buffer, int offset, int length) {
-        if (!Bytes.fits(buffer, offset, length) || length < MIN_LENGTH) {
-            detach();
-            return false;
-        }
-        this.buffer = buffer;
-        this.offset = offset;
-        this.length = length;
-        return true;
-    }
-
-    private void detach() {
-        buffer = null;
-        offset = 0;
-        length = 0;
-    }
-
-    public ByteBuffer buffer() {
-        return buffer;
-    }
-
-    public int offset() {
-        return offset;
-    }
-
-    public int length() {
-        return length;
+        return attach(buffer, offset, length, MIN_LENGTH);
     }
 
     public long destination() {

@@ -19,7 +19,7 @@ import java.nio.ByteBuffer;
  * exactly the {@code length} given to {@code wrap}: pass the IPv4 payload length, not the frame
  * remainder, or Ethernet padding would be summed into the checksum.
  */
-public final class IcmpPacket {
+public final class IcmpPacket extends Flyweight {
     public static final int TYPE_OFFSET = 0;
     public static final int CODE_OFFSET = 1;
     public static final int CHECKSUM_OFFSET = 2;
@@ -32,38 +32,9 @@ public final class IcmpPacket {
     public static final int TYPE_ECHO_REQUEST = 8;
     public static final int TYPE_TIME_EXCEEDED = 11;
 
-    private ByteBuffer buffer;
-    private int offset;
-    private int length;
-
     /** False if fewer than 8 bytes are available. */
     public boolean wrap(ByteBuffer buffer, int offset, int length) {
-        if (!Bytes.fits(buffer, offset, length) || length < HEADER_LENGTH) {
-            detach();
-            return false;
-        }
-        this.buffer = buffer;
-        this.offset = offset;
-        this.length = length;
-        return true;
-    }
-
-    private void detach() {
-        buffer = null;
-        offset = 0;
-        length = 0;
-    }
-
-    public ByteBuffer buffer() {
-        return buffer;
-    }
-
-    public int offset() {
-        return offset;
-    }
-
-    public int length() {
-        return length;
+        return attach(buffer, offset, length, HEADER_LENGTH);
     }
 
     public int type() {

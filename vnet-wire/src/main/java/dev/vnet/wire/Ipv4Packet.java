@@ -35,7 +35,7 @@ import java.nio.ByteBuffer;
  * live because it has a setter. The header checksum is not checked by {@code wrap}; callers that
  * care call {@link #headerChecksumValid()} (a forwarding path that rewrites TTL recomputes it anyway).
  */
-public final class Ipv4Packet {
+public final class Ipv4Packet extends Flyweight {
     public static final int VERSION_AND_HEADER_LENGTH_OFFSET = 0;
     public static final int TYPE_OF_SERVICE_OFFSET = 1;
     public static final int TOTAL_LENGTH_OFFSET = 2;
@@ -58,9 +58,6 @@ public final class Ipv4Packet {
     public static final int FLAG_MORE_FRAGMENTS = 0x2000;
     public static final int FRAGMENT_OFFSET_MASK = 0x1FFF;
 
-    private ByteBuffer buffer;
-    private int offset;
-    private int length;
     private int headerLength;
 
     /**
@@ -68,8 +65,7 @@ public final class Ipv4Packet {
      * {@code length}, or Total Length is shorter than the header or longer than {@code length}.
      */
     public boolean wrap(ByteBuffer buffer, int offset, int length) {
-        if (!Bytes.fits(buffer, offset, length) || length < MIN_HEADER_LENGTH) {
-            detach();
+        if (!attach(buffer, offset, length, MIN_HEADER_LENGTH)) {
             return false;
         }
         int versionAndHeaderLength = Bytes.u8(buffer, offset + VERSION_AND_HEADER_LENGTH_OFFSET);
@@ -83,31 +79,14 @@ public final class Ipv4Packet {
             detach();
             return false;
         }
-        this.buffer = buffer;
-        this.offset = offset;
-        this.length = length;
         this.headerLength = headerBytes;
         return true;
     }
 
-    private void detach() {
-        buffer = null;
-        offset = 0;
-        length = 0;
+    @Override
+    void detach() {
+        super.detach();
         headerLength = 0;
-    }
-
-    public ByteBuffer buffer() {
-        return buffer;
-    }
-
-    public int offset() {
-        return offset;
-    }
-
-    /** Bytes available at wrap time (Total Length plus any link padding). */
-    public int length() {
-        return length;
     }
 
     public int version() {
@@ -123,6 +102,7 @@ public final class Ipv4Packet {
         return Bytes.u8(buffer, offset + TYPE_OF_SERVICE_OFFSET);
     }
 
+    /** Read live; {@code wrap} required it to be at most {@link #length()}, which also counts any link padding. */
     public int totalLength() {
         return Bytes.u16(buffer, offset + TOTAL_LENGTH_OFFSET);
     }

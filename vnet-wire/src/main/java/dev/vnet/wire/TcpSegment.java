@@ -35,7 +35,7 @@ import java.nio.ByteBuffer;
  * <p>The header length is validated and captured at wrap time, so option walking and the payload
  * offset cannot be pushed outside the wrapped range by rewriting the data offset afterwards.
  */
-public final class TcpSegment {
+public final class TcpSegment extends Flyweight {
     public static final int SOURCE_PORT_OFFSET = 0;
     public static final int DESTINATION_PORT_OFFSET = 2;
     public static final int SEQUENCE_OFFSET = 4;
@@ -65,15 +65,11 @@ public final class TcpSegment {
     public static final int OPTION_SACK_PERMITTED = 4;
     public static final int OPTION_TIMESTAMPS = 8;
 
-    private ByteBuffer buffer;
-    private int offset;
-    private int length;
     private int headerLength;
 
     /** False if fewer than 20 bytes, data offset below 5, or a header longer than the segment. */
     public boolean wrap(ByteBuffer buffer, int offset, int length) {
-        if (!Bytes.fits(buffer, offset, length) || length < MIN_HEADER_LENGTH) {
-            detach();
+        if (!attach(buffer, offset, length, MIN_HEADER_LENGTH)) {
             return false;
         }
         int headerBytes = (Bytes.u8(buffer, offset + DATA_OFFSET_OFFSET) >>> 4) * 4;
@@ -81,30 +77,14 @@ public final class TcpSegment {
             detach();
             return false;
         }
-        this.buffer = buffer;
-        this.offset = offset;
-        this.length = length;
         this.headerLength = headerBytes;
         return true;
     }
 
-    private void detach() {
-        buffer = null;
-        offset = 0;
-        length = 0;
+    @Override
+    void detach() {
+        super.detach();
         headerLength = 0;
-    }
-
-    public ByteBuffer buffer() {
-        return buffer;
-    }
-
-    public int offset() {
-        return offset;
-    }
-
-    public int length() {
-        return length;
     }
 
     public int sourcePort() {

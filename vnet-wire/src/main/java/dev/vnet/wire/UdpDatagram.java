@@ -19,21 +19,16 @@ import java.nio.ByteBuffer;
  * addresses from the enclosing packet. A checksum field of zero means "not computed" (legal over
  * IPv4), and a computed checksum of zero is sent as 0xFFFF so it is not mistaken for that.
  */
-public final class UdpDatagram {
+public final class UdpDatagram extends Flyweight {
     public static final int SOURCE_PORT_OFFSET = 0;
     public static final int DESTINATION_PORT_OFFSET = 2;
     public static final int LENGTH_OFFSET = 4;
     public static final int CHECKSUM_OFFSET = 6;
     public static final int HEADER_LENGTH = 8;
 
-    private ByteBuffer buffer;
-    private int offset;
-    private int length;
-
     /** False if fewer than 8 bytes, or the length field is below 8 or beyond the available bytes. */
     public boolean wrap(ByteBuffer buffer, int offset, int length) {
-        if (!Bytes.fits(buffer, offset, length) || length < HEADER_LENGTH) {
-            detach();
+        if (!attach(buffer, offset, length, HEADER_LENGTH)) {
             return false;
         }
         int lengthField = Bytes.u16(buffer, offset + LENGTH_OFFSET);
@@ -41,29 +36,7 @@ public final class UdpDatagram {
             detach();
             return false;
         }
-        this.buffer = buffer;
-        this.offset = offset;
-        this.length = length;
         return true;
-    }
-
-    private void detach() {
-        buffer = null;
-        offset = 0;
-        length = 0;
-    }
-
-    public ByteBuffer buffer() {
-        return buffer;
-    }
-
-    public int offset() {
-        return offset;
-    }
-
-    /** Bytes available at wrap time, which may exceed {@link #lengthField()}. */
-    public int length() {
-        return length;
     }
 
     public int sourcePort() {
@@ -82,6 +55,7 @@ public final class UdpDatagram {
         Bytes.put16(buffer, offset + DESTINATION_PORT_OFFSET, port);
     }
 
+    /** Read live; {@code wrap} required it to be at most {@link #length()}, the bytes available at wrap time. */
     public int lengthField() {
         return Bytes.u16(buffer, offset + LENGTH_OFFSET);
     }

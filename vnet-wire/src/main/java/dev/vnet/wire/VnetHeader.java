@@ -38,7 +38,7 @@ import java.nio.ByteBuffer;
  * <p>{@link #check} classifies a datagram without side effects so that the receiver can count
  * drops per {@link Verdict}; {@link #wrap} is {@code check(...) == Verdict.ACCEPTED} plus re-pointing.
  */
-public final class VnetHeader {
+public final class VnetHeader extends Flyweight {
     public static final int MAGIC_OFFSET = 0;
     public static final int VERSION_OFFSET = 1;
     public static final int NEXT_HEADER_OFFSET = 2;
@@ -70,10 +70,6 @@ public final class VnetHeader {
         RESERVED_NOT_ZERO,
         ZERO_NETWORK_ID
     }
-
-    private ByteBuffer buffer;
-    private int offset;
-    private int length;
 
     /**
      * Classifies the datagram payload in {@code [offset, offset + length)}; never throws. Checks run
@@ -107,27 +103,11 @@ public final class VnetHeader {
     /** True if {@link #check} accepts the bytes; otherwise false and detached. */
     public boolean wrap(ByteBuffer buffer, int offset, int length) {
         if (check(buffer, offset, length) != Verdict.ACCEPTED) {
-            this.buffer = null;
-            this.offset = 0;
-            this.length = 0;
+            detach();
             return false;
         }
-        this.buffer = buffer;
-        this.offset = offset;
-        this.length = length;
-        return true;
-    }
-
-    public ByteBuffer buffer() {
-        return buffer;
-    }
-
-    public int offset() {
-        return offset;
-    }
-
-    public int length() {
-        return length;
+        // check() has already applied the bounds and minimum-length rule, so this cannot fail.
+        return attach(buffer, offset, length, MIN_DATAGRAM_LENGTH);
     }
 
     /** The raw 32 bits; treat as unsigned ({@link Integer#toUnsignedString(int)} to print). */

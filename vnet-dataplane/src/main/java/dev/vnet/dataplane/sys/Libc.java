@@ -61,6 +61,8 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle RECVFROM = bind("recvfrom",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle GETSOCKNAME = bind("getsockname",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle SETSOCKOPT = bind("setsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle SHUTDOWN = bind("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
@@ -166,6 +168,15 @@ public final class Libc {
     public int setsockopt(int fd, int level, int option, MemorySegment value) {
         try {
             return (int) SETSOCKOPT.invokeExact(callState, fd, level, option, value, (int) value.byteSize());
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Writes the socket's own address into {@code sockaddr}; {@code length} holds its size as an int. */
+    public int getsockname(int fd, MemorySegment sockaddr, MemorySegment length) {
+        try {
+            return (int) GETSOCKNAME.invokeExact(callState, fd, sockaddr, length);
         } catch (Throwable t) {
             throw rethrow(t);
         }

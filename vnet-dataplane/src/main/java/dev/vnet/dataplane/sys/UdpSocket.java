@@ -68,6 +68,19 @@ public final class UdpSocket implements AutoCloseable {
         return n >= 0 ? (int) n : -libc.errno();
     }
 
+    /** The port the kernel bound (useful after binding port 0). */
+    public int localPort() {
+        Libc libc = new Libc();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment sockaddr = arena.allocate(SOCKADDR_IN_SIZE, 4);
+            MemorySegment length = arena.allocateFrom(JAVA_INT, SOCKADDR_IN_SIZE);
+            if (libc.getsockname(fd, sockaddr, length) < 0) {
+                throw libc.failure("getsockname");
+            }
+            return ((sockaddr.get(JAVA_BYTE, 2) & 0xFF) << 8) | (sockaddr.get(JAVA_BYTE, 3) & 0xFF);
+        }
+    }
+
     public boolean isClosed() {
         return closed;
     }
