@@ -100,6 +100,9 @@ final class AgentCommand implements Callable<Integer> {
             } else {
                 byAgent.forEach((agent, values) -> {
                     System.out.println(agent + ":");
+                    if (values.isEmpty()) {
+                        System.out.println("  (every counter is zero; --all lists them)");
+                    }
                     values.forEach((label, value) -> System.out.printf("  %-40s %,d%n", label, value));
                 });
             }
