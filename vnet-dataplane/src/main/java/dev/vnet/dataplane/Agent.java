@@ -40,6 +40,7 @@ public final class Agent implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final List<TapDevice> taps = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
+    private Thread underlayReceiver;
     private final int underlayMtu;
     private volatile ForwardingTable table;
     private volatile boolean running = true;
@@ -102,7 +103,8 @@ public final class Agent implements AutoCloseable {
         for (VmPort port : table.localPorts()) {
             threads.add(Thread.ofPlatform().name("port-" + port.vmName()).daemon().start(() -> runPort(port)));
         }
-        threads.add(Thread.ofPlatform().name("underlay-rx").daemon().start(this::runUnderlay));
+        underlayReceiver = Thread.ofPlatform().name("underlay-rx").daemon().start(this::runUnderlay);
+        threads.add(underlayReceiver);
     }
 
     public ForwardingTable table() {
@@ -166,13 +168,11 @@ public final class Agent implements AutoCloseable {
         if (socket != null) {
             socket.close();
         }
-        for (Thread thread : threads) {
-            if (thread.getName().equals("underlay-rx")) {
-                try {
-                    thread.join(TimeUnit.SECONDS.toMillis(1));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+        if (underlayReceiver != null) {
+            try {
+                underlayReceiver.join(TimeUnit.SECONDS.toMillis(1)); // closing the socket woke it
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
         taps.forEach(TapDevice::close);

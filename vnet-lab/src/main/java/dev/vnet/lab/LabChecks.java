@@ -71,16 +71,6 @@ public final class LabChecks {
         }
     }
 
-    /** Passes when a TCP connection from {@code client} to {@code address} is refused or times out. */
-    public Outcome tcpNotServed(String client, String address) {
-        Shell.Result result = lab.exec(client, Duration.ofSeconds(15), "iperf3", "-c", address,
-                "-p", Integer.toString(IPERF_PORT), "-n", "1K", "-J", "--connect-timeout", "2000");
-        if (result.ok()) {
-            return new Outcome(false, "connected: a server answered");
-        }
-        return new Outcome(true, parse(result.output()).path("error").asText("no connection"));
-    }
-
     /** The MAC that {@code vm} learned for {@code address} (from the agent's ARP answer), or "". */
     public String neighborMac(String vm, String address) {
         Shell.Result result = lab.exec(vm, Duration.ofSeconds(5), "ip", "neigh", "show", address);
