@@ -17,9 +17,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "agent", mixinStandardHelpOptions = true,
         description = {"Runs a host's agent (the lab starts one per host); 'agent stats' reads one.",
-                "The agent creates the TAPs of the host's VMs, moves each into its VM's namespace, and forwards",
-                "frames TAP to TAP on this host and in UDP datagrams to other hosts' agents.",
-                "Counters are published in a memory-mapped file that 'vnet agent stats' reads."},
+                "The agent creates the TAPs of the host's VMs, moves each into its VM's",
+                "namespace, and forwards frames TAP to TAP on this host and in UDP datagrams",
+                "to other hosts' agents. Its counters live in a memory-mapped file."},
         subcommands = AgentCommand.Stats.class)
 final class AgentCommand implements Callable<Integer> {
     @Option(names = "--placement", description = "Placement file (JSON) that the lab writes. Required to run.")

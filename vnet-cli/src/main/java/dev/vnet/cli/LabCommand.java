@@ -17,8 +17,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "lab", mixinStandardHelpOptions = true,
         description = {"Creates, removes and shows labs of namespace hosts and VMs.",
-                "Hosts are network namespaces on a veth underlay, each with a real agent; VMs are namespaces",
-                "whose only NIC is a TAP held by their host's agent. Needs root."},
+                "Hosts are network namespaces on a veth underlay, each running a real agent;",
+                "VMs are namespaces whose only NIC is a TAP held by their host's agent.",
+                "Needs root."},
         subcommands = {LabCommand.Up.class, LabCommand.Down.class, LabCommand.Status.class})
 final class LabCommand {
 

@@ -201,6 +201,18 @@ class LabIT {
         Files.deleteIfExists(topology);
     }
 
+    @Test
+    @Order(7)
+    void demoCommandKeepsItsLabOnRequestAndLabDownRemovesIt() {
+        assertThat(vnet("demo", "--keep")).contains("all checks passed", "lab kept");
+        List<Long> agentPids = LabState.load("demo").orElseThrow().agents().stream().map(LabState.Agent::pid).toList();
+        assertThat(Lab.namespacesOf("demo")).hasSize(8);
+
+        assertThat(vnet("lab", "down", "demo")).contains("lab 'demo': removed 10 items");
+
+        assertNothingLeft("demo", agentPids);
+    }
+
     // ---- helpers ----
 
     private static void assertNothingLeft(String name, List<Long> agentPids) {
