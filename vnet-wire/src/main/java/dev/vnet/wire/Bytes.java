@@ -62,4 +62,13 @@ final class Bytes {
     static void put32(ByteBuffer buffer, int index, int value) {
         buffer.putInt(index, buffer.order() == ByteOrder.BIG_ENDIAN ? value : Integer.reverseBytes(value));
     }
+
+    static long i64(ByteBuffer buffer, int index) {
+        long value = buffer.getLong(index);
+        return buffer.order() == ByteOrder.BIG_ENDIAN ? value : Long.reverseBytes(value);
+    }
+
+    static void put64(ByteBuffer buffer, int index, long value) {
+        buffer.putLong(index, buffer.order() == ByteOrder.BIG_ENDIAN ? value : Long.reverseBytes(value));
+    }
 }
