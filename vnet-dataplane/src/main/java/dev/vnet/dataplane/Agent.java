@@ -8,23 +8,24 @@ import dev.vnet.dataplane.sys.TapDevice;
 import dev.vnet.dataplane.sys.UdpSocket;
 import dev.vnet.wire.Ipv4Address;
 import dev.vnet.wire.MacAddress;
+import org.agrona.concurrent.EpochClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A host's agent: owns the TAPs of the host's VMs and the underlay socket, and forwards between them.
+ * A host's agent: owns the TAP and the reserved UDP port of each VM the registry placed on this host,
+ * and forwards between them with virtual network pairs.
  *
- * <p>Threads: one per TAP (a TAP delivers one frame per blocking read) and one for the underlay socket.
- * Each thread has its own {@link Forwarder}, buffers and syscall state; the only shared state is the
- * immutable {@link ForwardingTable} and the counters, so forwarding takes no lock.
+ * <p>Threads: per VM, one reads its TAP ({@link OutboundForwarder}) and one reads its port
+ * ({@link InboundForwarder}); each owns its buffers and syscall state. They share only immutable
+ * tables, the pair tables (lock-free reads) and the counters, so forwarding takes no lock once a pair
+ * has a token.
  *
  * <p>Each TAP is created in the agent's own namespace through {@code /dev/net/tun}, given the VM's MAC
  * and MTU, and moved into the VM's namespace; the agent keeps the descriptor, so the VM's NIC lives
@@ -34,34 +35,27 @@ public final class Agent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
     private static final int MAX_FRAME = 65536;
 
-    private final String hostName;
     private final Counters counters;
     private final DataplaneCounters dataplaneCounters;
     private final Arena arena = Arena.ofShared();
     private final List<TapDevice> taps = new ArrayList<>();
+    private final List<UdpSocket> sockets = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
-    private Thread underlayReceiver;
-    private final int underlayMtu;
-    private volatile ForwardingTable table;
     private volatile boolean running = true;
-    private UdpSocket socket;
 
-    private Agent(String hostName, Counters counters, int underlayMtu) {
-        this.hostName = hostName;
+    private Agent(Counters counters) {
         this.counters = counters;
         this.dataplaneCounters = new DataplaneCounters(counters);
-        this.underlayMtu = underlayMtu;
     }
 
     /**
-     * Creates this host's TAPs, moves each into its VM's namespace, binds the underlay socket and starts
-     * forwarding. On failure everything created so far is released.
+     * Creates this host's TAPs and ports, moves each TAP into its VM's namespace, and starts forwarding.
+     * On failure everything created so far is released.
      */
-    public static Agent start(Placement placement, String hostName, Counters counters) {
-        placement.validate();
-        Agent agent = new Agent(hostName, counters, placement.underlayMtu());
+    public static Agent start(AgentConfig config, TokenSource tokens, Counters counters, EpochClock clock) {
+        Agent agent = new Agent(counters);
         try {
-            agent.open(placement);
+            agent.open(config, tokens, clock);
         } catch (RuntimeException e) {
             agent.close();
             counters.state(AgentState.FAILED);
@@ -71,87 +65,67 @@ public final class Agent implements AutoCloseable {
         return agent;
     }
 
-    private void open(Placement placement) {
-        Placement.Host self = placement.host(hostName);
-        int selfAddress = Ipv4Address.parse(self.underlayAddress());
-        Map<String, RemoteHost> remoteHosts = new HashMap<>();
-        for (Placement.Host host : placement.hosts()) {
-            int address = Ipv4Address.parse(host.underlayAddress());
-            remoteHosts.put(host.name(), new RemoteHost(host.name(), address, placement.underlayPort(),
-                    UdpSocket.socketAddress(arena, address, placement.underlayPort())));
+    private void open(AgentConfig config, TokenSource tokens, EpochClock clock) {
+        int underlay = Ipv4Address.parse(config.underlayAddress());
+        int vmMtu = OutboundForwarder.vmMtu(config.underlayMtu());
+        List<LocalVm> vms = new ArrayList<>();
+        for (AgentConfig.Vm spec : config.vms()) {
+            TapDevice tap = TapDevice.create(spec.tap());
+            taps.add(tap);
+            DeviceCommands.moveToNamespace(tap.name(), spec.mac(), vmMtu, spec.namespace());
+            UdpSocket socket = UdpSocket.bind(underlay, spec.port());
+            sockets.add(socket);
+            vms.add(new LocalVm(spec.name(), (int) spec.networkId(), Ipv4Address.parse(spec.address()),
+                    spec.prefixLength(), MacAddress.parse(spec.mac()), spec.port(), spec.keyBytes(), tap, socket, counters));
+            LOG.info("vm {}: TAP {} in {}, {} {} port {}", spec.name(), tap.name(), spec.namespace(), spec.address(),
+                    spec.mac(), spec.port());
         }
-        ForwardingTable.Builder builder = ForwardingTable.builder();
-        placement.networks().forEach(n -> builder.network((int) n.id(), n.name()));
-        for (Placement.Vm vm : placement.vms()) {
-            int networkId = (int) placement.network(vm.network()).id();
-            long mac = MacAddress.parse(vm.mac());
-            int ip = Ipv4Address.parse(vm.ip());
-            if (vm.host().equals(hostName)) {
-                TapDevice tap = TapDevice.create(vm.tap());
-                taps.add(tap);
-                DeviceCommands.moveToNamespace(tap.name(), vm.mac(), placement.vmMtu(), vm.namespace());
-                builder.local(new VmPort(vm.name(), networkId, mac, ip, tap, counters));
-                LOG.info("port {}: TAP {} in namespace {} ({} {})", vm.name(), tap.name(), vm.namespace(), vm.ip(), vm.mac());
-            } else {
-                builder.remote(new RemoteVm(vm.name(), networkId, mac, ip, remoteHosts.get(vm.host())));
-            }
+        LocalVms locals = new LocalVms(vms);
+        for (LocalVm vm : vms) {
+            Libc tapLibc = new Libc();
+            OutboundForwarder outbound = new OutboundForwarder(vm, locals, tokens, new SyscallEgress(tapLibc),
+                    () -> new SyscallEgress(new Libc()), dataplaneCounters, clock, config.underlayMtu());
+            Libc portLibc = new Libc();
+            InboundForwarder inbound = new InboundForwarder(vm, outbound, new SyscallEgress(portLibc), dataplaneCounters,
+                    clock, config.skewSeconds(), config.maxTtlSeconds());
+            threads.add(Thread.ofPlatform().name("tap-" + vm.name()).daemon().start(() -> readTap(vm, tapLibc, outbound)));
+            threads.add(Thread.ofPlatform().name("port-" + vm.name()).daemon().start(() -> readPort(vm, portLibc, inbound)));
         }
-        table = builder.build();
-        socket = UdpSocket.bind(selfAddress, placement.underlayPort());
-        LOG.info("host {}: underlay {}:{}, {} local ports, {} networks", hostName, self.underlayAddress(),
-                placement.underlayPort(), table.localPorts().size(), table.networks().size());
-        for (VmPort port : table.localPorts()) {
-            threads.add(Thread.ofPlatform().name("port-" + port.vmName()).daemon().start(() -> runPort(port)));
-        }
-        underlayReceiver = Thread.ofPlatform().name("underlay-rx").daemon().start(this::runUnderlay);
-        threads.add(underlayReceiver);
-    }
-
-    public ForwardingTable table() {
-        return table;
+        LOG.info("host {}: underlay {}, {} VMs", config.host(), config.underlayAddress(), vms.size());
     }
 
     public DataplaneCounters dataplaneCounters() {
         return dataplaneCounters;
     }
 
-    private Forwarder newForwarder(Libc libc) {
-        return new Forwarder(this::table, new SyscallEgress(libc, socket), dataplaneCounters, underlayMtu);
-    }
-
-    private void runPort(VmPort port) {
-        Libc libc = new Libc();
-        Forwarder forwarder = newForwarder(libc);
-        PacketBuffer packet = PacketBuffer.allocate(arena, Forwarder.HEADROOM + MAX_FRAME);
+    private void readTap(LocalVm vm, Libc libc, OutboundForwarder forwarder) {
+        PacketBuffer packet = PacketBuffer.allocate(arena, OutboundForwarder.HEADROOM + MAX_FRAME);
         while (running) {
-            int n = port.tap().read(libc, packet, Forwarder.HEADROOM, MAX_FRAME);
+            int n = vm.tap().read(libc, packet, OutboundForwarder.HEADROOM, MAX_FRAME);
             if (n >= 0) {
-                forwarder.fromVm(port, packet, Forwarder.HEADROOM, n);
+                forwarder.fromVm(packet, OutboundForwarder.HEADROOM, n);
             } else if (-n != Libc.EINTR && -n != Libc.EAGAIN) {
                 if (running) {
-                    LOG.error("port {}: reading its TAP failed: {}; the port stops", port.vmName(), Libc.strerror(-n));
+                    LOG.error("vm {}: reading its TAP failed: {}; its outbound path stops", vm.name(), Libc.strerror(-n));
                 }
                 return;
             }
         }
     }
 
-    private void runUnderlay() {
-        Libc libc = new Libc();
-        Forwarder forwarder = newForwarder(libc);
+    private void readPort(LocalVm vm, Libc libc, InboundForwarder forwarder) {
         PacketBuffer packet = PacketBuffer.allocate(arena, MAX_FRAME);
+        UdpSocket.Sender sender = new UdpSocket.Sender(arena);
         while (running) {
-            int n = socket.receive(libc, packet, 0, MAX_FRAME);
-            if (n > 0) {
-                forwarder.fromUnderlay(packet, 0, n);
+            int n = vm.socket().receive(libc, packet, 0, MAX_FRAME, sender);
+            if (n > 0 || (n == 0 && !vm.socket().isClosed())) {
+                forwarder.fromUnderlay(packet, 0, n, sender.address(), sender.port());
             } else if (n == 0) {
-                if (socket.isClosed()) {
-                    return;
-                }
-                forwarder.fromUnderlay(packet, 0, 0); // an empty datagram is malformed: counted
+                return;
             } else if (-n != Libc.EINTR && -n != Libc.EAGAIN) {
                 if (running) {
-                    LOG.error("underlay receive failed: {}; forwarding from the underlay stops", Libc.strerror(-n));
+                    LOG.error("vm {}: receiving on port {} failed: {}; its inbound path stops", vm.name(), vm.port(),
+                            Libc.strerror(-n));
                 }
                 return;
             }
@@ -159,37 +133,24 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * Stops forwarding and releases the socket and the TAPs. Threads blocked reading a TAP are daemons:
-     * they end with the process (a blocked read on a TAP cannot be interrupted portably).
+     * Stops forwarding and releases sockets and TAPs. Threads blocked reading a TAP are daemons: they end
+     * with the process (a blocked read on a TAP cannot be interrupted portably).
      */
     @Override
     public void close() {
         running = false;
-        if (socket != null) {
-            socket.close();
-        }
-        if (underlayReceiver != null) {
-            try {
-                underlayReceiver.join(TimeUnit.SECONDS.toMillis(1)); // closing the socket woke it
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        sockets.forEach(UdpSocket::close);
+        for (Thread thread : threads) {
+            if (thread.getName().startsWith("port-")) {
+                try {
+                    thread.join(TimeUnit.SECONDS.toMillis(1)); // closing its socket woke it
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
         taps.forEach(TapDevice::close);
         counters.state(AgentState.STOPPED);
-    }
-
-    /** Syscall-backed egress for one thread. */
-    private record SyscallEgress(Libc libc, UdpSocket socket) implements Egress {
-        @Override
-        public boolean toPort(VmPort port, PacketBuffer packet, int index, int length) {
-            return port.tap().write(libc, packet, index, length) == length;
-        }
-
-        @Override
-        public boolean toUnderlay(RemoteHost host, PacketBuffer packet, int index, int length) {
-            return socket.send(libc, packet, index, length, host.socketAddress()) == length;
-        }
     }
 
     /** For callers that need to wait on a started agent. */
@@ -199,4 +160,16 @@ public final class Agent implements AutoCloseable {
         }
     }
 
+    /** Syscall-backed egress for one thread. */
+    private record SyscallEgress(Libc libc) implements Egress {
+        @Override
+        public boolean toVm(LocalVm vm, PacketBuffer packet, int index, int length) {
+            return vm.tap().write(libc, packet, index, length) == length;
+        }
+
+        @Override
+        public boolean toUnderlay(LocalVm source, MemorySegment destination, PacketBuffer packet, int index, int length) {
+            return source.socket().send(libc, packet, index, length, destination) == length;
+        }
+    }
 }

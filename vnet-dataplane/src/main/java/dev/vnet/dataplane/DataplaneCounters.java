@@ -3,13 +3,19 @@ package dev.vnet.dataplane;
 import dev.vnet.dataplane.counters.Counter;
 import dev.vnet.dataplane.counters.Counters;
 
-/** The agent-wide counters: underlay traffic, ARP answers, and one drop counter per reason. */
+/** The agent-wide counters: underlay traffic, ARP answers, tokens, and one drop counter per reason. */
 public final class DataplaneCounters {
     final Counter underlayRxPackets;
     final Counter underlayRxBytes;
     final Counter underlayTxPackets;
     final Counter underlayTxBytes;
     final Counter arpReplies;
+    final Counter tokenRequests;
+    final Counter tokenGrants;
+    final Counter tokenValidations;
+    final Counter tokenCacheHits;
+    final Counter returnTokensSent;
+    final Counter returnTokensLearned;
     private final Counter[] drops;
 
     public DataplaneCounters(Counters counters) {
@@ -18,6 +24,12 @@ public final class DataplaneCounters {
         underlayTxPackets = counters.counter("underlay.tx_packets");
         underlayTxBytes = counters.counter("underlay.tx_bytes");
         arpReplies = counters.counter("arp.replies");
+        tokenRequests = counters.counter("token.requests");
+        tokenGrants = counters.counter("token.grants");
+        tokenValidations = counters.counter("token.validations");
+        tokenCacheHits = counters.counter("token.cache_hits");
+        returnTokensSent = counters.counter("token.return_sent");
+        returnTokensLearned = counters.counter("token.return_learned");
         DropReason[] reasons = DropReason.values();
         drops = new Counter[reasons.length];
         for (DropReason reason : reasons) {

@@ -2,14 +2,16 @@ package dev.vnet.dataplane;
 
 import dev.vnet.dataplane.sys.PacketBuffer;
 
+import java.lang.foreign.MemorySegment;
+
 /**
- * Where the forwarder puts frames. One instance per forwarding thread (it owns that thread's
- * syscall state); tests use a recording implementation and need no devices.
+ * Where the forwarders put packets. One instance per thread (it owns that thread's syscall state);
+ * tests use a recording implementation and need no devices.
  */
 public interface Egress {
     /** Writes one Ethernet frame to a local VM's TAP. @return false if the kernel refused it */
-    boolean toPort(VmPort port, PacketBuffer packet, int index, int length);
+    boolean toVm(LocalVm vm, PacketBuffer packet, int index, int length);
 
-    /** Sends one vnet datagram to another host's agent. @return false if the kernel refused it */
-    boolean toUnderlay(RemoteHost host, PacketBuffer packet, int index, int length);
+    /** Sends one VNP datagram from {@code source}'s port to {@code destination} (a sockaddr_in). */
+    boolean toUnderlay(LocalVm source, MemorySegment destination, PacketBuffer packet, int index, int length);
 }

@@ -156,10 +156,13 @@ public final class Libc {
         }
     }
 
-    /** Receives without reporting the sender (the vnet header says who it is for, not who sent it). */
-    public long recv(int fd, long address, long length) {
+    /**
+     * Receives one datagram; the sender's sockaddr is written at {@code sockaddrAddress}, whose size the
+     * caller puts (as an int) at {@code sockaddrLengthAddress} before the call. Both may be 0.
+     */
+    public long recvfrom(int fd, long address, long length, long sockaddrAddress, long sockaddrLengthAddress) {
         try {
-            return (long) RECVFROM.invokeExact(callState, fd, address, length, 0, 0L, 0L);
+            return (long) RECVFROM.invokeExact(callState, fd, address, length, 0, sockaddrAddress, sockaddrLengthAddress);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -1,0 +1,113 @@
+package dev.vnet.dataplane;
+
+import dev.vnet.dataplane.counters.Counter;
+import dev.vnet.dataplane.counters.Counters;
+import dev.vnet.dataplane.sys.TapDevice;
+import dev.vnet.dataplane.sys.UdpSocket;
+
+/**
+ * A VM running on this host, as the registry assigned it: its network, addresses, the UDP port its
+ * host reserved for it, and its secret key, plus what the agent holds for it (the TAP, the socket
+ * bound to its port, its pairs) and its counters. "rx" is what the agent took from the VM, "tx" what
+ * it gave to the VM.
+ */
+public final class LocalVm {
+    private final String name;
+    private final int networkId;
+    private final int address;
+    private final int subnet;
+    private final int prefixLength;
+    private final long mac;
+    private final int port;
+    private final byte[] key;
+    private final TapDevice tap;
+    private final UdpSocket socket;
+    private final VnpTable pairs = new VnpTable();
+    final Counter rxPackets;
+    final Counter rxBytes;
+    final Counter txPackets;
+    final Counter txBytes;
+
+    public LocalVm(String name, int networkId, int address, int prefixLength, long mac, int port, byte[] key,
+                   TapDevice tap, UdpSocket socket, Counters counters) {
+        if (prefixLength < 8 || prefixLength > 30) {
+            throw new IllegalArgumentException("vm " + name + ": prefix length must be 8-30, not " + prefixLength);
+        }
+        this.name = name;
+        this.networkId = networkId;
+        this.address = address;
+        this.prefixLength = prefixLength;
+        this.subnet = address & mask(prefixLength);
+        this.mac = mac;
+        this.port = port;
+        this.key = key.clone();
+        this.tap = tap;
+        this.socket = socket;
+        String prefix = "port." + name + ".";
+        this.rxPackets = counters.counter(prefix + "rx_packets");
+        this.rxBytes = counters.counter(prefix + "rx_bytes");
+        this.txPackets = counters.counter(prefix + "tx_packets");
+        this.txBytes = counters.counter(prefix + "tx_bytes");
+    }
+
+    private static int mask(int prefixLength) {
+        return (int) (0xFFFF_FFFFL << (32 - prefixLength));
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int networkId() {
+        return networkId;
+    }
+
+    public int address() {
+        return address;
+    }
+
+    public long mac() {
+        return mac;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public int prefixLength() {
+        return prefixLength;
+    }
+
+    /** A copy of the VM's secret key (the VM itself never sees it). */
+    public byte[] key() {
+        return key.clone();
+    }
+
+    public TapDevice tap() {
+        return tap;
+    }
+
+    public UdpSocket socket() {
+        return socket;
+    }
+
+    VnpTable pairs() {
+        return pairs;
+    }
+
+    /** A unicast address of this VM's subnet other than the network and broadcast addresses. */
+    public boolean isHostInSubnet(int other) {
+        int hostBits = other & ~mask(prefixLength);
+        return (other & mask(prefixLength)) == subnet && hostBits != 0 && hostBits != ~mask(prefixLength);
+    }
+
+    /** The subnet's broadcast address. */
+    public int broadcast() {
+        return subnet | ~mask(prefixLength);
+    }
+
+    @Override
+    public String toString() {
+        return "LocalVm[" + name + ", network " + Integer.toUnsignedString(networkId) + "]";
+    }
+}

@@ -1,0 +1,116 @@
+package dev.vnet.dataplane;
+
+import dev.vnet.dataplane.counters.Counters;
+import dev.vnet.dataplane.sys.PacketBuffer;
+import org.agrona.concurrent.EpochClock;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * A simulated host for data-plane tests: local VMs with their forwarders, and an in-memory underlay
+ * that hands each datagram to the inbound forwarder of the VM owning the destination (host, port),
+ * with the sending VM's (host, port) as the source, exactly as the kernel would.
+ */
+final class TestHost {
+    /** What a VM's TAP received. */
+    record Frame(LocalVm vm, byte[] bytes) {
+    }
+
+    /** What left on the underlay. */
+    record Datagram(LocalVm source, int host, int port, byte[] bytes) {
+    }
+
+    static final Map<Long, TestHost.Receiver> UNDERLAY_ROUTES = new HashMap<>();
+
+    record Receiver(TestHost host, LocalVm vm) {
+    }
+
+    final int address;
+    final Counters counterFile = Counters.inMemory(512);
+    final DataplaneCounters counters = new DataplaneCounters(counterFile);
+    final List<Frame> delivered = new ArrayList<>();
+    final List<Datagram> sent = new ArrayList<>();
+    final Map<String, OutboundForwarder> outbound = new HashMap<>();
+    final Map<String, InboundForwarder> inbound = new HashMap<>();
+    final Map<String, LocalVm> vms = new HashMap<>();
+    boolean deliverUnderlay = true;
+    private final List<LocalVm> vmList = new ArrayList<>();
+
+    TestHost(int address) {
+        this.address = address;
+    }
+
+    LocalVm vm(String name, int network, int vmAddress, long mac, int port, byte[] key) {
+        LocalVm vm = new LocalVm(name, network, vmAddress, 24, mac, port, key, null, null, counterFile);
+        vmList.add(vm);
+        vms.put(name, vm);
+        UNDERLAY_ROUTES.put(route(address, port), new Receiver(this, vm));
+        return vm;
+    }
+
+    /** Builds the forwarders once all VMs are added. */
+    TestHost start(TokenSource tokens, EpochClock clock) {
+        LocalVms locals = new LocalVms(vmList);
+        for (LocalVm vm : vmList) {
+            OutboundForwarder out = new OutboundForwarder(vm, locals, tokens, egress, () -> egress, counters, clock, 1500);
+            outbound.put(vm.name(), out);
+            inbound.put(vm.name(), new InboundForwarder(vm, out, egress, counters, clock, 5, 600));
+        }
+        return this;
+    }
+
+    static long route(int host, int port) {
+        return ((long) host << 16) | port;
+    }
+
+    final Egress egress = new Egress() {
+        @Override
+        public boolean toVm(LocalVm vm, PacketBuffer packet, int index, int length) {
+            delivered.add(new Frame(vm, copy(packet, index, length)));
+            return true;
+        }
+
+        @Override
+        public boolean toUnderlay(LocalVm source, MemorySegment destination, PacketBuffer packet, int index, int length) {
+            int host = destination.get(JAVA_INT.withOrder(ByteOrder.BIG_ENDIAN), 4);
+            int port = ((destination.get(JAVA_BYTE, 2) & 0xFF) << 8) | (destination.get(JAVA_BYTE, 3) & 0xFF);
+            byte[] bytes = copy(packet, index, length);
+            sent.add(new Datagram(source, host, port, bytes));
+            Receiver receiver = UNDERLAY_ROUTES.get(route(host, port));
+            if (deliverUnderlay && receiver != null) {
+                receiver.host().receive(receiver.vm(), bytes, address, source.port());
+            }
+            return true;
+        }
+    };
+
+    void receive(LocalVm vm, byte[] datagram, int sourceHost, int sourcePort) {
+        PacketBuffer buffer = PacketBuffer.allocate(datagram.length + 1);
+        buffer.buffer().put(0, datagram);
+        inbound.get(vm.name()).fromUnderlay(buffer, 0, datagram.length, sourceHost, sourcePort);
+    }
+
+    void fromVm(String vm, byte[] frame) {
+        PacketBuffer buffer = PacketBuffer.allocate(OutboundForwarder.HEADROOM + frame.length + 64);
+        buffer.buffer().put(OutboundForwarder.HEADROOM, frame);
+        outbound.get(vm).fromVm(buffer, OutboundForwarder.HEADROOM, frame.length);
+    }
+
+    long value(String counter) {
+        return counterFile.reader().value(counter);
+    }
+
+    private static byte[] copy(PacketBuffer packet, int index, int length) {
+        byte[] bytes = new byte[length];
+        packet.buffer().get(index, bytes);
+        return bytes;
+    }
+}
