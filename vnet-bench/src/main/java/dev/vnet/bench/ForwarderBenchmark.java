@@ -2,19 +2,20 @@ package dev.vnet.bench;
 
 import dev.vnet.dataplane.DataplaneCounters;
 import dev.vnet.dataplane.Egress;
-import dev.vnet.dataplane.Forwarder;
-import dev.vnet.dataplane.ForwardingTable;
-import dev.vnet.dataplane.RemoteHost;
-import dev.vnet.dataplane.RemoteVm;
-import dev.vnet.dataplane.VmPort;
+import dev.vnet.dataplane.InboundForwarder;
+import dev.vnet.dataplane.LocalVm;
+import dev.vnet.dataplane.LocalVms;
+import dev.vnet.dataplane.OutboundForwarder;
+import dev.vnet.dataplane.TokenGrant;
 import dev.vnet.dataplane.counters.Counters;
 import dev.vnet.dataplane.sys.Libc;
 import dev.vnet.dataplane.sys.PacketBuffer;
 import dev.vnet.dataplane.sys.UdpSocket;
-import dev.vnet.wire.Ipv4Address;
 import dev.vnet.wire.EthernetFrame;
+import dev.vnet.wire.Ipv4Address;
 import dev.vnet.wire.Ipv4Packet;
-import dev.vnet.wire.VnetHeader;
+import dev.vnet.wire.VnpToken;
+import org.agrona.concurrent.SystemEpochClock;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -29,17 +30,19 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The Java work per frame of the foundation's forwarding decision (no syscalls): a 1464-byte frame
- * from a VM to a VM on another host (parse, anti-spoofing, table lookup, encapsulation in place), and a
- * vnet datagram from the underlay to a local VM (decapsulation, checks, lookup). Guards against
- * regressions that add work or allocation per packet; run with {@code -prof gc} to see allocation.
+ * The Java work per packet of the VNP data plane (no syscalls): a 1456-byte IPv4 packet from a VM to a
+ * VM on another host with a token in hand (checks, pair lookup, VNP header written in place), and the
+ * same datagram arriving (layout and expiry checks, token found in the validation cache, Ethernet header
+ * written in place). Guards against work or allocation creeping into the fast paths; run with
+ * {@code -prof gc} to see allocation.
  *
- * <p>Anchor in the same run: {@link #anchorSendtoLoopback}, one {@code sendto} of the same 1472-byte
- * datagram to a socket on 127.0.0.1 through the same FFM path. Every forwarded frame costs at least one
- * such syscall, so the Java decision should stay a small fraction of it.
+ * <p>Anchor in the same run: {@link #anchorSendtoLoopback}, one {@code sendto} of the same datagram to a
+ * socket on 127.0.0.1 through the same FFM path. Every forwarded packet costs at least one such syscall.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -48,11 +51,17 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 public class ForwarderBenchmark {
-    private static final int FRAME = 1464;
-    private Forwarder forwarder;
-    private VmPort local;
+    private static final int IP_LENGTH = 1456;
+    private static final int FRAME = EthernetFrame.HEADER_LENGTH + IP_LENGTH;
+    private static final int HOST1 = Ipv4Address.parse("10.255.0.1");
+    private static final int HOST2 = Ipv4Address.parse("10.255.0.2");
+    private OutboundForwarder outbound;
+    private InboundForwarder inbound;
     private PacketBuffer fromVm;
     private PacketBuffer fromUnderlay;
+    private byte[] frame;
+    private byte[] datagram;
+    private int datagramLength;
     private long sent;
     private Libc libc;
     private UdpSocket sender;
@@ -62,29 +71,55 @@ public class ForwarderBenchmark {
     @Setup
     public void setUp() {
         Counters counters = Counters.inMemory(256);
-        local = new VmPort("a", 7, 0x02_00_00_00_00_01L, 0x0A_00_00_01, null, counters);
-        RemoteHost host = new RemoteHost("h2", 0x0A_FF_00_02, VnetHeader.DEFAULT_PORT, MemorySegment.NULL);
-        RemoteVm remote = new RemoteVm("b", 7, 0x02_00_00_00_00_02L, 0x0A_00_00_02, host);
-        ForwardingTable table = ForwardingTable.builder().network(7, "n").local(local).remote(remote).build();
+        DataplaneCounters dataplane = new DataplaneCounters(counters);
+        byte[] keyA = new byte[32];
+        byte[] keyB = new byte[32];
+        keyB[0] = 1;
+        LocalVm a = new LocalVm("a", 7, Ipv4Address.parse("10.0.0.1"), 24, 0x02_00_00_00_00_01L, 47901, keyA, null, null, counters);
+        LocalVm b = new LocalVm("b", 7, Ipv4Address.parse("10.0.0.2"), 24, 0x02_00_00_00_00_02L, 47901, keyB, null, null, counters);
+        long expiry = SystemEpochClock.INSTANCE.time() / 1000 + 600;
+        long token = new VnpToken(keyB).compute(HOST1, 47901, a.address(), b.address(), expiry);
+        TokenGrant grant = new TokenGrant(HOST2, 47901, token, expiry);
         Egress egress = new Egress() {
             @Override
-            public boolean toPort(VmPort port, PacketBuffer packet, int index, int length) {
+            public boolean toVm(LocalVm vm, PacketBuffer packet, int index, int length) {
                 sent += length;
                 return true;
             }
 
             @Override
-            public boolean toUnderlay(RemoteHost to, PacketBuffer packet, int index, int length) {
+            public boolean toUnderlay(LocalVm source, MemorySegment destination, PacketBuffer packet, int index, int length) {
                 sent += length;
+                datagramLength = length;
                 return true;
             }
         };
-        forwarder = new Forwarder(() -> table, egress, new DataplaneCounters(counters), 1500);
-        fromVm = PacketBuffer.allocate(Forwarder.HEADROOM + FRAME);
-        writeFrame(fromVm, Forwarder.HEADROOM, local.mac(), remote.mac(), local.ip(), remote.ip());
-        fromUnderlay = PacketBuffer.allocate(VnetHeader.LENGTH + FRAME);
-        VnetHeader.write(fromUnderlay.buffer(), 0, 7);
-        writeFrame(fromUnderlay, VnetHeader.LENGTH, remote.mac(), local.mac(), remote.ip(), local.ip());
+        outbound = new OutboundForwarder(a, new LocalVms(List.of(a)), (vm, destination) -> CompletableFuture.completedFuture(grant),
+                egress, () -> egress, dataplane, SystemEpochClock.INSTANCE, 1500);
+        LocalVm bAsLocal = b;
+        OutboundForwarder bOutbound = new OutboundForwarder(bAsLocal, new LocalVms(List.of(bAsLocal)),
+                (vm, destination) -> new CompletableFuture<>(), egress, () -> egress, dataplane, SystemEpochClock.INSTANCE, 1500);
+        inbound = new InboundForwarder(bAsLocal, bOutbound, egress, dataplane, SystemEpochClock.INSTANCE, 5, 600);
+
+        frame = new byte[FRAME];
+        java.nio.ByteBuffer f = java.nio.ByteBuffer.wrap(frame);
+        EthernetFrame.writeHeader(f, 0, OutboundForwarder.GATEWAY_MAC, a.mac(), EthernetFrame.ETHER_TYPE_IPV4);
+        Ipv4Packet.writeHeader(f, EthernetFrame.HEADER_LENGTH, IP_LENGTH, 1, 64, Ipv4Packet.PROTOCOL_UDP, a.address(), b.address());
+        fromVm = PacketBuffer.allocate(OutboundForwarder.HEADROOM + FRAME + 64);
+        for (int i = 0; i < 5; i++) { // establish the pair and use up the return-token packets
+            fromVm.buffer().put(OutboundForwarder.HEADROOM, frame);
+            outbound.fromVm(fromVm, OutboundForwarder.HEADROOM, FRAME);
+        }
+        datagram = new byte[datagramLength];
+        fromVm.buffer().get(OutboundForwarder.HEADROOM + EthernetFrame.HEADER_LENGTH - 16, datagram);
+        fromUnderlay = PacketBuffer.allocate(datagram.length);
+        underlayToVm();
+        long drops = counters.reader().snapshot().entrySet().stream()
+                .filter(e -> e.getKey().startsWith("drop.")).mapToLong(java.util.Map.Entry::getValue).sum();
+        if (drops != 0 || counters.reader().value("port.b.tx_packets") != 1) {
+            throw new IllegalStateException("the benchmark's packets are not forwarded: " + counters.reader().snapshot());
+        }
+
         libc = new Libc();
         int loopback = Ipv4Address.parse("127.0.0.1");
         sink = UdpSocket.bind(loopback, 0);
@@ -98,31 +133,24 @@ public class ForwarderBenchmark {
         sink.close();
     }
 
-    private static void writeFrame(PacketBuffer packet, int index, long source, long destination, int sourceIp, int destinationIp) {
-        EthernetFrame frame = new EthernetFrame();
-        frame.wrap(packet.buffer(), index, FRAME);
-        frame.source(source);
-        frame.destination(destination);
-        frame.etherType(EthernetFrame.ETHER_TYPE_IPV4);
-        Ipv4Packet.writeHeader(packet.buffer(), index + EthernetFrame.HEADER_LENGTH, FRAME - EthernetFrame.HEADER_LENGTH,
-                1, 64, Ipv4Packet.PROTOCOL_UDP, sourceIp, destinationIp);
-    }
-
     @Benchmark
     public long vmToRemoteHost() {
-        forwarder.fromVm(local, fromVm, Forwarder.HEADROOM, FRAME);
+        // The VNP header overwrites the Ethernet header in place, so each packet starts from a fresh copy.
+        fromVm.buffer().put(OutboundForwarder.HEADROOM, frame, 0, EthernetFrame.HEADER_LENGTH);
+        outbound.fromVm(fromVm, OutboundForwarder.HEADROOM, FRAME);
         return sent;
-    }
-
-    /** The anchor: one syscall, nobody reads the sink (the kernel drops what overflows its buffer). */
-    @Benchmark
-    public int anchorSendtoLoopback() {
-        return sender.send(libc, fromUnderlay, 0, VnetHeader.LENGTH + FRAME, sinkAddress);
     }
 
     @Benchmark
     public long underlayToVm() {
-        forwarder.fromUnderlay(fromUnderlay, 0, VnetHeader.LENGTH + FRAME);
+        fromUnderlay.buffer().put(0, datagram, 0, 16);
+        inbound.fromUnderlay(fromUnderlay, 0, datagram.length, HOST1, 47901);
         return sent;
+    }
+
+    /** The anchor: one syscall; nobody reads the sink (the kernel drops what overflows its buffer). */
+    @Benchmark
+    public int anchorSendtoLoopback() {
+        return sender.send(libc, fromVm, OutboundForwarder.HEADROOM - 2, datagram.length, sinkAddress);
     }
 }
