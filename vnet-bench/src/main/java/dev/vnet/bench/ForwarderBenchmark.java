@@ -113,6 +113,7 @@ public class ForwarderBenchmark {
         datagram = new byte[datagramLength];
         fromVm.buffer().get(OutboundForwarder.HEADROOM + EthernetFrame.HEADER_LENGTH - 16, datagram);
         fromUnderlay = PacketBuffer.allocate(datagram.length);
+        fromUnderlay.buffer().put(0, datagram);
         underlayToVm();
         long drops = counters.reader().snapshot().entrySet().stream()
                 .filter(e -> e.getKey().startsWith("drop.")).mapToLong(java.util.Map.Entry::getValue).sum();
@@ -143,6 +144,7 @@ public class ForwarderBenchmark {
 
     @Benchmark
     public long underlayToVm() {
+        // Delivery writes the Ethernet header over the VNP header in place: restore those 16 bytes.
         fromUnderlay.buffer().put(0, datagram, 0, 16);
         inbound.fromUnderlay(fromUnderlay, 0, datagram.length, HOST1, 47901);
         return sent;
