@@ -99,9 +99,12 @@ public final class RegistryClient implements AutoCloseable {
         return new RegistryClient(channel, null, null, DEFAULT_DEADLINE);
     }
 
-    /** The same connection with another deadline per call. */
+    /** The same connection with another deadline per call; closing either client closes the connection. */
     public RegistryClient withDeadline(Duration perCall) {
-        return new RegistryClient(channel, null, null, perCall);
+        if (perCall == null || perCall.isNegative() || perCall.isZero()) {
+            throw new IllegalArgumentException("a call deadline must be positive; got " + perCall);
+        }
+        return new RegistryClient(channel, ownedChannel, ownedEventLoop, perCall);
     }
 
     // ---------------------------------------------------------------- admin
@@ -214,7 +217,7 @@ public final class RegistryClient implements AutoCloseable {
         return result;
     }
 
-    /** Closes the connection this client opened (not a channel given to {@link #over}). */
+    /** Closes the connection this client opened (not a channel given to {@link #over}). Idempotent. */
     @Override
     public void close() {
         if (ownedChannel != null) {
