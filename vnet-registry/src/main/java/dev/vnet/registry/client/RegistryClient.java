@@ -7,6 +7,7 @@ import dev.vnet.registry.Host;
 import dev.vnet.registry.HostAssignments;
 import dev.vnet.registry.Network;
 import dev.vnet.registry.RegistryException;
+import dev.vnet.registry.RegistryService;
 import dev.vnet.registry.TokenGrant;
 import dev.vnet.registry.Vm;
 import dev.vnet.registry.api.AllowPairRequest;
@@ -109,8 +110,11 @@ public final class RegistryClient implements AutoCloseable {
 
     // ---------------------------------------------------------------- admin
 
-    /** @param id 0: the registry assigns the next free id */
+    /** @param id 1 to 2^32-1, or 0: the registry assigns the next free id */
     public Network createNetwork(String name, long id, String subnet) {
+        if (id < 0 || id > RegistryService.MAX_NETWORK_ID) {
+            throw RegistryException.invalid("network id " + id + " is out of range 1-" + RegistryService.MAX_NETWORK_ID + " (0: assign one)");
+        }
         return call(() -> ApiMessages.fromMessage(blocking().createNetwork(
                 CreateNetworkRequest.newBuilder().setName(name).setId((int) id).setSubnet(subnet).build())));
     }
