@@ -1,0 +1,493 @@
+package dev.vnet.registry;
+
+import dev.vnet.registry.StoredRecords.GatewayRecord;
+import dev.vnet.registry.StoredRecords.HostRecord;
+import dev.vnet.registry.StoredRecords.NetworkRecord;
+import dev.vnet.registry.StoredRecords.RuleRecord;
+import dev.vnet.registry.StoredRecords.VmRecord;
+import dev.vnet.registry.store.KeyValueStore;
+import dev.vnet.wire.Ipv4Address;
+import dev.vnet.wire.MacAddress;
+import dev.vnet.wire.VnpToken;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * The VM registry: networks, hosts, VMs with their address, MAC, host port and secret key, allow rules
+ * and gateways; and the token issue path ({@link TokenIssuer}). Address, port and MAC assignment is
+ * {@link Ipam}; the store layout is {@link StoredRecords}.
+ *
+ * <p>Every mutation runs under one lock and in three steps: check everything (a refusal throws
+ * {@link RegistryException} having changed nothing), write the one store record, then update the
+ * in-memory indexes. So the indexes only ever show what is durable, and a new instance over the same
+ * store (after a restart or a crash) rebuilds exactly the same state from the records. Reads (listings,
+ * assignments, tokens) use the concurrent indexes without the lock.
+ *
+ * <p>Identity checks belong to the caller of this class, except where the identity is an argument
+ * ({@link #hostAssignments}, {@link #requestToken}); the gRPC layer allows admin methods only to
+ * {@link #ADMIN_IDENTITY}.
+ */
+public final class RegistryService {
+    /** The identity of the operator (a certificate CN, or anyone on the registry's Unix socket). */
+    public static final String ADMIN_IDENTITY = "admin";
+    public static final long MAX_NETWORK_ID = 0xFFFF_FFFFL;
+
+    private static final Logger log = LoggerFactory.getLogger(RegistryService.class);
+
+    private final KeyValueStore store;
+    private final RegistryConfig config;
+    private final SecureRandom random = new SecureRandom();
+    private final ReentrantLock mutations = new ReentrantLock();
+
+    private final ConcurrentHashMap<String, NetworkEntry> networks = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Host> hosts = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, VmEntry> vms = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Set<String>> allowedDestinationsBySource = new ConcurrentHashMap<>();
+
+    // Guarded by `mutations`: only mutations read them.
+    private final TreeMap<Long, String> networkNamesById = new TreeMap<>();
+    private final Map<Integer, String> hostNamesByAddress = new HashMap<>();
+    /** Per host identity: port to what uses it ("vm X", "the gateway of network N"). */
+    private final Map<String, TreeMap<Long, String>> portUsersByHost = new HashMap<>();
+    private final TreeSet<Long> usedMacSuffixes = new TreeSet<>();
+
+    private final TokenIssuer issuer;
+
+    /** Loads the state the store holds; throws {@link IllegalStateException} naming a record it cannot read. */
+    public RegistryService(KeyValueStore store, RegistryConfig config) {
+        this.store = store;
+        this.config = config;
+        this.issuer = new TokenIssuer(vms, networks, allowedDestinationsBySource, config);
+        mutations.lock();
+        try {
+            load();
+        } finally {
+            mutations.unlock();
+        }
+    }
+
+    public RegistryConfig config() {
+        return config;
+    }
+
+    // ---------------------------------------------------------------- admin
+
+    /**
+     * @param id 1 to 2^32-1, or 0 for one more than the highest id in use (the lowest free id once that
+     *           reaches the top)
+     */
+    public Network createNetwork(String name, long id, String subnet) {
+        Names.check("network", name);
+        Subnet parsed = Names.subnet(subnet);
+        if (id < 0 || id > MAX_NETWORK_ID) {
+            throw RegistryException.invalid("network id " + id + " is out of range 1-" + MAX_NETWORK_ID + " (0: assign one)");
+        }
+        return mutate(() -> {
+            NetworkEntry existing = networks.get(name);
+            if (existing != null) {
+                Network network = existing.network;
+                if (network.subnet().equals(parsed) && (id == 0 || id == network.id())) {
+                    return network;
+                }
+                throw RegistryException.alreadyExists("network " + name + " already exists with id " + network.id() + " and subnet " + network.subnet());
+            }
+            if (id != 0 && networkNamesById.containsKey(id)) {
+                throw RegistryException.alreadyExists("network id " + id + " is already used by network " + networkNamesById.get(id));
+            }
+            long assigned = id != 0 ? id : nextNetworkId();
+            Network network = new Network(name, assigned, parsed);
+            store.put(StoredRecords.NETWORKS + name, StoredRecords.encode(new NetworkRecord(name, assigned, parsed.toString())));
+            index(network);
+            log.info("created network {} id {} subnet {}", name, assigned, parsed);
+            return network;
+        });
+    }
+
+    public Host registerHost(String name, String address) {
+        Names.checkIdentity("host", name);
+        int parsed = Names.unicastAddress("host address", address);
+        return mutate(() -> {
+            Host existing = hosts.get(name);
+            if (existing != null) {
+                if (existing.address() == parsed) {
+                    return existing;
+                }
+                throw RegistryException.alreadyExists("host " + name + " is already registered with address " + Ipv4Address.toString(existing.address()));
+            }
+            String other = hostNamesByAddress.get(parsed);
+            if (other != null) {
+                throw RegistryException.alreadyExists("address " + address + " is already host " + other + "'s");
+            }
+            Host host = new Host(name, parsed);
+            store.put(StoredRecords.HOSTS + name, StoredRecords.encode(new HostRecord(name, address)));
+            index(host);
+            log.info("registered host {} at {}", name, address);
+            return host;
+        });
+    }
+
+    /**
+     * Creates a VM with an address ({@link Ipam}), a MAC, a port on its host and a new 32-byte key, all in
+     * one store record.
+     *
+     * @param address the address wanted, or null/empty for the lowest free one
+     */
+    public Vm createVm(String name, String network, String host, String address) {
+        Names.check("vm", name);
+        Names.check("network", network);
+        Names.check("host", host);
+        Integer requested = address == null || address.isEmpty() ? null : Names.address("vm address", address);
+        return mutate(() -> {
+            VmEntry existing = vms.get(name);
+            if (existing != null) {
+                Vm vm = existing.vm();
+                if (vm.network().equals(network) && vm.host().equals(host) && (requested == null || requested == vm.address())) {
+                    return vm;
+                }
+                throw RegistryException.alreadyExists("vm " + name + " already exists in network " + vm.network() + " on host " + vm.host()
+                        + " with address " + Ipv4Address.toString(vm.address()));
+            }
+            NetworkEntry networkEntry = networks.get(network);
+            if (networkEntry == null) {
+                throw RegistryException.notFound("network " + network + " does not exist");
+            }
+            Host hostEntry = hosts.get(host);
+            if (hostEntry == null) {
+                throw RegistryException.notFound("host " + host + " is not registered");
+            }
+            Subnet subnet = networkEntry.network.subnet();
+            long offset = Ipam.assignAddress(network, subnet, networkEntry.vmsByOffset.navigableKeySet(), requested, networkEntry.vmsByOffset::get);
+            long port = Ipam.lowestFree(portUsers(host).navigableKeySet(), config.firstPort(), config.lastPort());
+            if (port < 0) {
+                throw RegistryException.exhausted("host " + host + " has no free port in " + config.firstPort() + "-" + config.lastPort());
+            }
+            long macSuffix = Ipam.lowestFree(usedMacSuffixes, 0, Ipam.MAC_SUFFIX_LAST);
+            if (macSuffix < 0) {
+                throw RegistryException.exhausted("no free MAC address is left in 02:56:4e:00:00:00-02:56:4e:ff:ff:ff");
+            }
+            byte[] key = new byte[VnpToken.KEY_LENGTH];
+            random.nextBytes(key);
+            Vm vm = new Vm(name, network, networkEntry.network.id(), host, subnet.addressAt(offset), Ipam.MAC_PREFIX | macSuffix, (int) port);
+            store.put(StoredRecords.VMS + name, StoredRecords.encode(record(vm, key)));
+            index(vm, key);
+            log.info("created {}", vm);
+            return vm;
+        });
+    }
+
+    /**
+     * Deletes a VM and every allow rule naming it. The rules go first: should the process die half-way,
+     * what is left allows less, never more, and the VM's own record is still there to delete again.
+     */
+    public Vm deleteVm(String name) {
+        Names.check("vm", name);
+        return mutate(() -> {
+            VmEntry entry = vms.get(name);
+            if (entry == null) {
+                throw RegistryException.notFound("vm " + name + " does not exist");
+            }
+            for (AllowRule rule : allowRules()) {
+                if (rule.sourceVm().equals(name) || rule.destinationVm().equals(name)) {
+                    store.delete(StoredRecords.ruleKey(rule.sourceVm(), rule.destinationVm()));
+                    unindex(rule);
+                }
+            }
+            store.delete(StoredRecords.VMS + name);
+            Vm vm = entry.vm();
+            vms.remove(name);
+            entry.network().vmsByAddress.remove(vm.address());
+            entry.network().vmsByOffset.remove(entry.network().network.subnet().offsetOf(vm.address()));
+            portUsers(vm.host()).remove((long) vm.port());
+            usedMacSuffixes.remove(vm.mac() & Ipam.MAC_SUFFIX_LAST);
+            log.info("deleted {}", vm);
+            return vm;
+        });
+    }
+
+    public AllowRule allowPair(String sourceVm, String destinationVm) {
+        Names.check("source vm", sourceVm);
+        Names.check("destination vm", destinationVm);
+        if (sourceVm.equals(destinationVm)) {
+            throw RegistryException.invalid("vm " + sourceVm + " always reaches itself; an allow rule needs two different vms");
+        }
+        return mutate(() -> {
+            for (String vm : List.of(sourceVm, destinationVm)) {
+                if (!vms.containsKey(vm)) {
+                    throw RegistryException.notFound("vm " + vm + " does not exist");
+                }
+            }
+            AllowRule rule = new AllowRule(sourceVm, destinationVm);
+            Set<String> destinations = allowedDestinationsBySource.get(sourceVm);
+            if (destinations != null && destinations.contains(destinationVm)) {
+                return rule;
+            }
+            store.put(StoredRecords.ruleKey(sourceVm, destinationVm), StoredRecords.encode(new RuleRecord(sourceVm, destinationVm)));
+            index(rule);
+            log.info("allowed {} -> {}", sourceVm, destinationVm);
+            return rule;
+        });
+    }
+
+    /**
+     * Makes {@code name} (an agent identity) the gateway of {@code network}. The same parameters again
+     * return the existing gateway with its key unchanged; different ones replace it with a new key, so
+     * tokens issued for the old gateway stop verifying.
+     *
+     * @param address the gateway's underlay address, or null/empty for that of the registered host {@code name}
+     */
+    public Gateway setGateway(String network, String name, String address, long port) {
+        Names.check("network", network);
+        Names.checkIdentity("gateway", name);
+        int gatewayPort = Names.port("gateway port", port);
+        Integer requested = address == null || address.isEmpty() ? null : Names.unicastAddress("gateway address", address);
+        return mutate(() -> {
+            NetworkEntry entry = networks.get(network);
+            if (entry == null) {
+                throw RegistryException.notFound("network " + network + " does not exist");
+            }
+            Host host = hosts.get(name);
+            int gatewayAddress;
+            if (requested == null) {
+                if (host == null) {
+                    throw RegistryException.notFound("gateway " + name + " is not a registered host; give its underlay address");
+                }
+                gatewayAddress = host.address();
+            } else {
+                if (host != null && host.address() != requested) {
+                    throw RegistryException.invalid("host " + name + "'s underlay address is " + Ipv4Address.toString(host.address())
+                            + ", not " + address);
+                }
+                gatewayAddress = requested;
+            }
+            Gateway gateway = new Gateway(network, name, gatewayAddress, gatewayPort);
+            GatewayEntry current = entry.gateway;
+            if (current != null && current.gateway().equals(gateway)) {
+                return gateway;
+            }
+            String user = portUsers(name).get((long) gatewayPort);
+            boolean ownPort = current != null && current.gateway().name().equals(name) && current.gateway().port() == gatewayPort;
+            if (user != null && !ownPort) {
+                throw RegistryException.alreadyExists("port " + gatewayPort + " on host " + name + " is already used by " + user);
+            }
+            byte[] key = new byte[VnpToken.KEY_LENGTH];
+            random.nextBytes(key);
+            store.put(StoredRecords.GATEWAYS + network, StoredRecords.encode(record(gateway, key)));
+            if (current != null) {
+                portUsers(current.gateway().name()).remove((long) current.gateway().port());
+            }
+            index(entry, gateway, key);
+            log.info("set {}", gateway);
+            return gateway;
+        });
+    }
+
+    public List<Network> networks() {
+        return networks.values().stream().map(e -> e.network).sorted(Comparator.comparing(Network::name)).toList();
+    }
+
+    public List<Host> hosts() {
+        return hosts.values().stream().sorted(Comparator.comparing(Host::name)).toList();
+    }
+
+    public List<Vm> vms() {
+        return vms.values().stream().map(VmEntry::vm).sorted(Comparator.comparing(Vm::name)).toList();
+    }
+
+    public List<AllowRule> allowRules() {
+        List<AllowRule> rules = new ArrayList<>();
+        allowedDestinationsBySource.forEach((source, destinations) -> destinations.forEach(d -> rules.add(new AllowRule(source, d))));
+        rules.sort(Comparator.comparing(AllowRule::sourceVm).thenComparing(AllowRule::destinationVm));
+        return rules;
+    }
+
+    public List<Gateway> gateways() {
+        return networks.values().stream().map(e -> e.gateway).filter(g -> g != null).map(GatewayEntry::gateway)
+                .sorted(Comparator.comparing(Gateway::network)).toList();
+    }
+
+    // ---------------------------------------------------------------- agents
+
+    /**
+     * Everything the agent of host {@code identity} serves, with the keys: the only way keys leave the
+     * registry. NOT_FOUND when the identity is neither a registered host nor any network's gateway.
+     */
+    public HostAssignments hostAssignments(String identity) {
+        Host host = identity == null ? null : hosts.get(identity);
+        List<VmAssignment> ownVms = vms.values().stream().filter(e -> e.host().name().equals(identity))
+                .sorted(Comparator.comparing(e -> e.vm().name()))
+                .map(e -> new VmAssignment(e.vm(), e.network().network.subnet(), e.key())).toList();
+        List<GatewayAssignment> ownGateways = networks.values().stream()
+                .filter(e -> e.gateway != null && e.gateway.gateway().name().equals(identity))
+                .sorted(Comparator.comparing(e -> e.network.name()))
+                .map(e -> {
+                    GatewayEntry gateway = e.gateway;
+                    return new GatewayAssignment(gateway.gateway(), e.network.id(), e.network.subnet(), gateway.key());
+                }).toList();
+        if (host == null && ownGateways.isEmpty()) {
+            throw RegistryException.notFound("no host or gateway named " + identity + " is registered");
+        }
+        return new HostAssignments(identity, host == null ? 0 : host.address(), ownVms, ownGateways, config.tokenTtl(), config.clockSkew());
+    }
+
+    /**
+     * Issues a token for {@code sourceVm}'s packets to {@code destinationAddress}; see {@link TokenIssuer}
+     * for the checks and their order.
+     *
+     * @param callerHost         the authenticated identity of the calling agent
+     * @param destinationNetwork null or empty: the source VM's network
+     */
+    public TokenGrant requestToken(String callerHost, String sourceVm, int destinationAddress, String destinationNetwork) {
+        return issuer.issue(callerHost, sourceVm, destinationAddress, destinationNetwork);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    private <T> T mutate(Supplier<T> mutation) {
+        mutations.lock();
+        try {
+            return mutation.get();
+        } finally {
+            mutations.unlock();
+        }
+    }
+
+    private long nextNetworkId() {
+        long next = networkNamesById.isEmpty() ? 1 : networkNamesById.lastKey() + 1;
+        if (next > MAX_NETWORK_ID) {
+            next = Ipam.lowestFree(networkNamesById.navigableKeySet(), 1, MAX_NETWORK_ID);
+            if (next < 0) {
+                throw RegistryException.exhausted("every network id is in use");
+            }
+        }
+        return next;
+    }
+
+    private TreeMap<Long, String> portUsers(String hostIdentity) {
+        return portUsersByHost.computeIfAbsent(hostIdentity, h -> new TreeMap<>());
+    }
+
+    private void index(Network network) {
+        networks.put(network.name(), new NetworkEntry(network));
+        networkNamesById.put(network.id(), network.name());
+    }
+
+    private void index(Host host) {
+        hosts.put(host.name(), host);
+        hostNamesByAddress.put(host.address(), host.name());
+    }
+
+    private void index(Vm vm, byte[] key) {
+        NetworkEntry network = networks.get(vm.network());
+        VmEntry entry = new VmEntry(vm, key, hosts.get(vm.host()), network);
+        network.vmsByOffset.put(network.network.subnet().offsetOf(vm.address()), vm.name());
+        portUsers(vm.host()).put((long) vm.port(), "vm " + vm.name());
+        usedMacSuffixes.add(vm.mac() & Ipam.MAC_SUFFIX_LAST);
+        network.vmsByAddress.put(vm.address(), entry);
+        vms.put(vm.name(), entry);
+    }
+
+    private void index(AllowRule rule) {
+        allowedDestinationsBySource.computeIfAbsent(rule.sourceVm(), s -> ConcurrentHashMap.newKeySet()).add(rule.destinationVm());
+    }
+
+    private void unindex(AllowRule rule) {
+        allowedDestinationsBySource.computeIfPresent(rule.sourceVm(), (source, destinations) -> {
+            destinations.remove(rule.destinationVm());
+            return destinations.isEmpty() ? null : destinations;
+        });
+    }
+
+    private void index(NetworkEntry network, Gateway gateway, byte[] key) {
+        portUsers(gateway.name()).put((long) gateway.port(), "the gateway of network " + gateway.network());
+        network.gateway = new GatewayEntry(gateway, key);
+    }
+
+    private static VmRecord record(Vm vm, byte[] key) {
+        return new VmRecord(vm.name(), vm.network(), vm.host(), Ipv4Address.toString(vm.address()), MacAddress.toString(vm.mac()), vm.port(), key);
+    }
+
+    private static GatewayRecord record(Gateway gateway, byte[] key) {
+        return new GatewayRecord(gateway.network(), gateway.name(), Ipv4Address.toString(gateway.address()), gateway.port(), key);
+    }
+
+    /**
+     * Rebuilds the indexes from the records, in dependency order. A record that cannot be read, or names
+     * a network or host that does not exist, stops the start: serving a partial state would hand out
+     * addresses and ports already taken. Only an allow rule naming a missing VM is repaired (deleted),
+     * since it allows nothing and would otherwise apply to a future VM of that name.
+     */
+    private void load() {
+        store.scan(StoredRecords.NETWORKS).forEach((key, value) -> {
+            NetworkRecord record = StoredRecords.decode(key, value, NetworkRecord.class);
+            Network network = loaded(key, () -> new Network(Names.check("network", record.name()), record.id(), Names.subnet(record.subnet())));
+            if (network.id() < 1 || network.id() > MAX_NETWORK_ID || networkNamesById.containsKey(network.id())) {
+                throw new IllegalStateException("store record " + key + ": network id " + network.id() + " is out of range or used twice");
+            }
+            index(network);
+        });
+        store.scan(StoredRecords.HOSTS).forEach((key, value) -> {
+            HostRecord record = StoredRecords.decode(key, value, HostRecord.class);
+            index(loaded(key, () -> new Host(Names.check("host", record.name()), Names.unicastAddress("host address", record.address()))));
+        });
+        store.scan(StoredRecords.GATEWAYS).forEach((key, value) -> {
+            GatewayRecord record = StoredRecords.decode(key, value, GatewayRecord.class);
+            NetworkEntry network = networks.get(record.network());
+            if (network == null || record.key() == null || record.key().length != VnpToken.KEY_LENGTH) {
+                throw new IllegalStateException("store record " + key + ": unknown network " + record.network() + " or a key that is not 32 bytes");
+            }
+            Gateway gateway = loaded(key, () -> new Gateway(record.network(), Names.check("gateway", record.name()),
+                    Names.unicastAddress("gateway address", record.address()), Names.port("gateway port", record.port())));
+            index(network, gateway, record.key());
+        });
+        store.scan(StoredRecords.VMS).forEach((key, value) -> {
+            VmRecord record = StoredRecords.decode(key, value, VmRecord.class);
+            NetworkEntry network = networks.get(record.network());
+            if (network == null || !hosts.containsKey(record.host())) {
+                throw new IllegalStateException("store record " + key + ": network " + record.network() + " or host " + record.host() + " does not exist");
+            }
+            if (record.key() == null || record.key().length != VnpToken.KEY_LENGTH) {
+                throw new IllegalStateException("store record " + key + ": the key is not " + VnpToken.KEY_LENGTH + " bytes");
+            }
+            Vm vm = loaded(key, () -> new Vm(Names.check("vm", record.name()), record.network(), network.network.id(), record.host(),
+                    Names.address("vm address", record.address()), MacAddress.parse(record.mac()), record.port()));
+            if (!network.network.subnet().contains(vm.address()) || network.vmsByAddress.containsKey(vm.address())
+                    || portUsers(vm.host()).containsKey((long) vm.port()) || usedMacSuffixes.contains(vm.mac() & Ipam.MAC_SUFFIX_LAST)) {
+                throw new IllegalStateException("store record " + key + ": its address, port or MAC is outside its range or used twice");
+            }
+            index(vm, Arrays.copyOf(record.key(), record.key().length));
+        });
+        store.scan(StoredRecords.RULES).forEach((key, value) -> {
+            RuleRecord record = StoredRecords.decode(key, value, RuleRecord.class);
+            if (vms.containsKey(record.source()) && vms.containsKey(record.destination())) {
+                index(new AllowRule(record.source(), record.destination()));
+            } else {
+                log.warn("deleting allow rule {} -> {}: a vm it names does not exist", record.source(), record.destination());
+                store.delete(key);
+            }
+        });
+        log.info("loaded {} networks, {} hosts, {} vms, {} allow rules, {} gateways", networks.size(), hosts.size(), vms.size(),
+                allowRules().size(), gateways().size());
+    }
+
+    private static <T> T loaded(String key, Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (RegistryException | IllegalArgumentException e) {
+            throw new IllegalStateException("store record " + key + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package dev.vnet.registry.server;
+
+import dev.vnet.registry.RegistryService;
+import dev.vnet.registry.pki.TlsFiles;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.TlsServerCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Serves a {@link RegistryService} over gRPC on up to two listeners:
+ * <ul>
+ *   <li>TCP with mutual TLS: the server presents its certificate (the address clients dial must be one of
+ *       its IP subject alternative names), requires a client certificate signed by the same CA, and takes
+ *       the certificate's CN as the caller's identity.</li>
+ *   <li>A Unix domain socket, where every caller is the administrator. It exists because the lab's CLI
+ *       runs in the root network namespace while the registry listens inside a namespace: a socket path is
+ *       reachable across network namespaces. The socket file is mode 0600, so only the registry's own
+ *       user (root in the lab) can connect.</li>
+ * </ul>
+ *
+ * <p>The socket file gets mode 0600 without a moment at the process umask's mode: it is bound inside a
+ * new private (0700) directory next to the requested path, made 0600 there, and then renamed into place.
+ * A stale socket from a crashed registry is replaced; a live one (something accepts connections) or a
+ * file that is not a socket is left alone and the start fails.
+ */
+public final class RegistryServer implements AutoCloseable {
+    /** sun_path is 108 bytes including the terminating NUL. */
+    public static final int MAX_SOCKET_PATH_BYTES = 107;
+    private static final long GRACEFUL_STOP_SECONDS = 5;
+    private static final int SOCKET_FILE_TYPE_MASK = 0170000;
+    private static final int SOCKET_FILE_TYPE = 0140000;
+
+    private static final Logger log = LoggerFactory.getLogger(RegistryServer.class);
+
+    private final Server tcpServer;
+    private final Server unixServer;
+    private final EventLoopGroup unixEventLoop;
+    private final Path unixSocket;
+    private final Object unixSocketFileKey;
+
+    private RegistryServer(Server tcpServer, Server unixServer, EventLoopGroup unixEventLoop, Path unixSocket, Object unixSocketFileKey) {
+        this.tcpServer = tcpServer;
+        this.unixServer = unixServer;
+        this.unixEventLoop = unixEventLoop;
+        this.unixSocket = unixSocket;
+        this.unixSocketFileKey = unixSocketFileKey;
+    }
+
+    /**
+     * Starts the listeners that are given (at least one).
+     *
+     * @param tcpAddress where to listen with mutual TLS (port 0: any free port, see {@link #tcpAddress()}), or null
+     * @param tls        the server's certificate, key and the CA client certificates must be signed by; needed with TCP
+     * @param unixSocket the admin socket's path, or null
+     */
+    public static RegistryServer start(RegistryService registry, InetSocketAddress tcpAddress, TlsFiles tls, Path unixSocket) throws IOException {
+        if (tcpAddress == null && unixSocket == null) {
+            throw new IllegalArgumentException("the registry needs a TCP address or a Unix socket path to listen on");
+        }
+        if (tcpAddress != null && tls == null) {
+            throw new IllegalArgumentException("listening on TCP needs the TLS files (CA certificate, server certificate and key)");
+        }
+        RegistryGrpcService service = new RegistryGrpcService(registry);
+        Server tcpServer = null;
+        if (tcpAddress != null) {
+            TlsServerCredentials.Builder credentials = TlsServerCredentials.newBuilder()
+                    .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
+            try {
+                credentials.keyManager(tls.certificate().toFile(), tls.privateKey().toFile()).trustManager(tls.caCertificate().toFile());
+            } catch (IOException e) {
+                throw new IOException("cannot read the registry's TLS files " + tls + ": " + e.getMessage(), e);
+            }
+            tcpServer = NettyServerBuilder.forAddress(tcpAddress, credentials.build())
+                    .addService(ServerInterceptors.intercept(service, CallerIdentity.fromClientCertificate()))
+                    .build()
+                    .start();
+            log.info("registry listening on {} (mutual TLS)", tcpServer.getListenSockets());
+        }
+        if (unixSocket == null) {
+            return new RegistryServer(tcpServer, null, null, null, null);
+        }
+        try {
+            UnixListener listener = startUnix(service, unixSocket);
+            log.info("registry listening on unix socket {} (admin)", unixSocket);
+            return new RegistryServer(tcpServer, listener.server, listener.eventLoop, unixSocket, listener.fileKey);
+        } catch (IOException | RuntimeException e) {
+            if (tcpServer != null) {
+                tcpServer.shutdownNow();
+            }
+            throw e;
+        }
+    }
+
+    private record UnixListener(Server server, EventLoopGroup eventLoop, Object fileKey) {
+    }
+
+    private static UnixListener startUnix(RegistryGrpcService service, Path socket) throws IOException {
+        if (!Epoll.isAvailable()) {
+            throw new IOException("Unix sockets need netty's epoll transport, which is not available here: " + Epoll.unavailabilityCause());
+        }
+        Path target = socket.toAbsolutePath();
+        refuseLiveOrForeignFile(target);
+        Path directory = Files.createTempDirectory(target.getParent(), ".vnet-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path bound = directory.resolve("s");
+        for (Path path : new Path[]{target, bound}) {
+            if (path.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH_BYTES) {
+                Files.deleteIfExists(directory);
+                throw new IOException("Unix socket path " + path + " is longer than " + MAX_SOCKET_PATH_BYTES + " bytes; choose a shorter one");
+            }
+        }
+        EventLoopGroup eventLoop = new EpollEventLoopGroup(1);
+        Server server = null;
+        try {
+            server = NettyServerBuilder.forAddress(new DomainSocketAddress(bound.toString()))
+                    .channelType(EpollServerDomainSocketChannel.class)
+                    .bossEventLoopGroup(eventLoop)
+                    .workerEventLoopGroup(eventLoop)
+                    .addService(ServerInterceptors.intercept(service, CallerIdentity.fixed(RegistryService.ADMIN_IDENTITY)))
+                    .build()
+                    .start();
+            Files.setPosixFilePermissions(bound, PosixFilePermissions.fromString("rw-------"));
+            Files.move(bound, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Object fileKey = Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            return new UnixListener(server, eventLoop, fileKey);
+        } catch (IOException | RuntimeException e) {
+            if (server != null) {
+                server.shutdownNow();
+            }
+            eventLoop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            Files.deleteIfExists(bound);
+            throw e;
+        } finally {
+            Files.deleteIfExists(directory);
+        }
+    }
+
+    private static void refuseLiveOrForeignFile(Path socket) throws IOException {
+        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        int mode = (Integer) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        if ((mode & SOCKET_FILE_TYPE_MASK) != SOCKET_FILE_TYPE) {
+            throw new IOException(socket + " exists and is not a socket; remove it or choose another path");
+        }
+        try {
+            SocketChannel.open(UnixDomainSocketAddress.of(socket)).close();
+        } catch (ConnectException e) {
+            log.info("replacing stale socket {}", socket);
+            return;
+        }
+        throw new IOException("another process is listening on " + socket);
+    }
+
+    /** The bound TCP address (with the port chosen when 0 was asked for). */
+    public Optional<InetSocketAddress> tcpAddress() {
+        return tcpServer == null ? Optional.empty() : Optional.of((InetSocketAddress) tcpServer.getListenSockets().getFirst());
+    }
+
+    public Optional<Path> unixSocket() {
+        return Optional.ofNullable(unixSocket);
+    }
+
+    /** Waits until {@link #close} has stopped every listener. */
+    public void awaitTermination() throws InterruptedException {
+        if (tcpServer != null) {
+            tcpServer.awaitTermination();
+        }
+        if (unixServer != null) {
+            unixServer.awaitTermination();
+        }
+    }
+
+    /**
+     * Stops accepting calls, lets running ones finish for up to {@value #GRACEFUL_STOP_SECONDS} s, then
+     * cancels the rest, and deletes the socket file if it is still the one this server created.
+     */
+    @Override
+    public void close() {
+        for (Server server : new Server[]{tcpServer, unixServer}) {
+            if (server != null) {
+                server.shutdown();
+            }
+        }
+        try {
+            for (Server server : new Server[]{tcpServer, unixServer}) {
+                if (server != null && !server.awaitTermination(GRACEFUL_STOP_SECONDS, TimeUnit.SECONDS)) {
+                    server.shutdownNow().awaitTermination(GRACEFUL_STOP_SECONDS, TimeUnit.SECONDS);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (unixEventLoop != null) {
+            unixEventLoop.shutdownGracefully(0, GRACEFUL_STOP_SECONDS, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (unixSocket != null) {
+            deleteOwnSocketFile();
+        }
+    }
+
+    private void deleteOwnSocketFile() {
+        try {
+            Object fileKey = Files.readAttributes(unixSocket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            if (Objects.equals(fileKey, unixSocketFileKey)) {
+                Files.delete(unixSocket);
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            // Already gone: nothing to clean up.
+        } catch (IOException e) {
+            log.warn("cannot delete the socket file {}: {}", unixSocket, e.toString());
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package dev.vnet.registry;
+
+import dev.vnet.registry.client.RegistryClient;
+import dev.vnet.registry.server.CallerIdentity;
+import dev.vnet.registry.server.RegistryGrpcService;
+import dev.vnet.registry.store.InMemoryKeyValueStore;
+import dev.vnet.registry.store.KeyValueStore;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A registry over an in-memory store, served in-process, with one client per caller identity (each
+ * through its own in-process server whose interceptor fixes the identity, as the Unix socket does for
+ * admin) and a clock the test sets.
+ */
+final class RegistryHarness implements AutoCloseable {
+    static final long START_SECONDS = 1_800_000_000L;
+
+    final KeyValueStore store;
+    final AtomicLong clockMillis = new AtomicLong(START_SECONDS * 1000);
+    final RegistryConfig config;
+    RegistryService registry;
+    private final List<Server> servers = new ArrayList<>();
+    private final List<ManagedChannel> channels = new ArrayList<>();
+    private final Map<String, RegistryClient> clients = new HashMap<>();
+
+    RegistryHarness() {
+        this(RegistryConfig.defaults(), new InMemoryKeyValueStore());
+    }
+
+    RegistryHarness(RegistryConfig base, KeyValueStore store) {
+        this.store = store;
+        this.config = base.withClock(() -> Instant.ofEpochMilli(clockMillis.get()));
+        this.registry = new RegistryService(store, config);
+    }
+
+    RegistryClient admin() {
+        return client(RegistryService.ADMIN_IDENTITY);
+    }
+
+    RegistryClient client(String identity) {
+        return clients.computeIfAbsent(identity, this::serve);
+    }
+
+    /** A new service over the same store, as after a restart; clients now reach the new one. */
+    void restart() {
+        closeServers();
+        registry = new RegistryService(store, config);
+    }
+
+    /** Every store entry, values as text: equal snapshots mean nothing was written. */
+    SortedMap<String, String> snapshot() {
+        SortedMap<String, String> copy = new TreeMap<>();
+        store.scan("").forEach((key, value) -> copy.put(key, Arrays.toString(value)));
+        return copy;
+    }
+
+    private RegistryClient serve(String identity) {
+        String name = InProcessServerBuilder.generateName();
+        try {
+            servers.add(InProcessServerBuilder.forName(name).directExecutor()
+                    .addService(ServerInterceptors.intercept(new RegistryGrpcService(registry), CallerIdentity.fixed(identity)))
+                    .build().start());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
+        channels.add(channel);
+        return RegistryClient.over(channel);
+    }
+
+    private void closeServers() {
+        channels.forEach(ManagedChannel::shutdownNow);
+        servers.forEach(Server::shutdownNow);
+        channels.clear();
+        servers.clear();
+        clients.clear();
+    }
+
+    @Override
+    public void close() {
+        closeServers();
+    }
+}

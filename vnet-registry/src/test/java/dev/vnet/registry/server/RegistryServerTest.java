@@ -1,0 +1,229 @@
+package dev.vnet.registry.server;
+
+import dev.vnet.registry.HostAssignments;
+import dev.vnet.registry.RegistryConfig;
+import dev.vnet.registry.RegistryException;
+import dev.vnet.registry.RegistryService;
+import dev.vnet.registry.TokenGrant;
+import dev.vnet.registry.Vm;
+import dev.vnet.registry.client.RegistryClient;
+import dev.vnet.registry.pki.CertificateAuthority;
+import dev.vnet.registry.pki.TlsFiles;
+import dev.vnet.registry.store.InMemoryKeyValueStore;
+import dev.vnet.registry.store.KeyValueStore;
+import io.grpc.Status;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The real transports on loopback: mutual TLS over 127.0.0.1 and the admin Unix socket. */
+class RegistryServerTest {
+    private static final InetSocketAddress ANY_LOOPBACK_PORT = new InetSocketAddress("127.0.0.1", 0);
+
+    @TempDir
+    Path directory;
+    private CertificateAuthority ca;
+    private TlsFiles serverFiles;
+    private Path socket;
+    private RegistryServer server;
+    private final List<RegistryClient> clients = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws IOException {
+        ca = CertificateAuthority.create(directory.resolve("ca"), "vnet-ca");
+        serverFiles = ca.issue("registry", List.of(InetAddress.getByName("127.0.0.1")), directory.resolve("certs"));
+        socket = directory.resolve("registry.sock");
+        server = RegistryServer.start(new RegistryService(new InMemoryKeyValueStore(), RegistryConfig.defaults()), ANY_LOOPBACK_PORT, serverFiles, socket);
+    }
+
+    @AfterEach
+    void tearDown() {
+        clients.forEach(RegistryClient::close);
+        server.close();
+    }
+
+    private String target() {
+        return "127.0.0.1:" + server.tcpAddress().orElseThrow().getPort();
+    }
+
+    private RegistryClient tlsClient(String identity) throws IOException {
+        RegistryClient client = RegistryClient.connect(target(), ca.issue(identity, List.of(), directory.resolve("certs"))).withDeadline(Duration.ofSeconds(5));
+        clients.add(client);
+        return client;
+    }
+
+    private RegistryClient unixClient() {
+        RegistryClient client = RegistryClient.connectUnixSocket(socket);
+        clients.add(client);
+        return client;
+    }
+
+    private Vm[] populateOverTheUnixSocket() {
+        RegistryClient admin = unixClient();
+        admin.createNetwork("blue", 0, "10.0.0.0/24");
+        admin.registerHost("h1", "10.255.0.1");
+        admin.registerHost("h2", "10.255.0.2");
+        return new Vm[]{admin.createVm("blue1", "blue", "h1", null), admin.createVm("blue2", "blue", "h2", null)};
+    }
+
+    @Test
+    void theUnixSocketIsOwnerOnlyAndItsCallersAreTheAdministrator() throws IOException {
+        assertThat(server.unixSocket()).contains(socket);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket))).isEqualTo("rw-------");
+        try (var siblings = Files.list(directory)) {
+            assertThat(siblings.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("ca", "certs", "registry.sock");
+        }
+        populateOverTheUnixSocket();
+        assertThat(unixClient().listVms()).hasSize(2);
+        assertThatThrownBy(() -> unixClient().getHostAssignments()).isInstanceOfSatisfying(RegistryException.class,
+                e -> assertThat(e.code()).isEqualTo(Status.Code.PERMISSION_DENIED));
+    }
+
+    @Test
+    void aHostCertificateGetsOnlyItsOwnVmsAndTokensOnlyForThem() throws Exception {
+        Vm[] vms = populateOverTheUnixSocket();
+        RegistryClient h1 = tlsClient("h1");
+
+        HostAssignments assignments = h1.getHostAssignments();
+        assertThat(assignments.host()).isEqualTo("h1");
+        assertThat(assignments.vms()).extracting(a -> a.vm().name()).containsExactly("blue1");
+        assertThat(assignments.vms().getFirst().key()).hasSize(32);
+
+        TokenGrant grant = h1.requestToken("blue1", vms[1].address()).get();
+        assertThat(grant.destinationPort()).isEqualTo(vms[1].port());
+        assertThatThrownBy(() -> h1.requestToken("blue2", vms[0].address()).join()).isInstanceOf(CompletionException.class)
+                .cause().isInstanceOfSatisfying(RegistryException.class, e -> {
+                    assertThat(e.code()).isEqualTo(Status.Code.PERMISSION_DENIED);
+                    assertThat(e.description()).isEqualTo("vm blue2 does not run on host h1");
+                });
+        assertThatThrownBy(() -> h1.createNetwork("red", 0, "10.0.0.0/24")).isInstanceOfSatisfying(RegistryException.class,
+                e -> assertThat(e.code()).isEqualTo(Status.Code.PERMISSION_DENIED));
+
+        RegistryClient adminOverTls = tlsClient(RegistryService.ADMIN_IDENTITY);
+        assertThat(adminOverTls.listVms()).hasSize(2);
+    }
+
+    @Test
+    void aClientCertificateFromAnotherCaIsRejected() throws Exception {
+        populateOverTheUnixSocket();
+        CertificateAuthority stranger = CertificateAuthority.create(directory.resolve("stranger"), "vnet-ca");
+        TlsFiles forged = stranger.issue("h1", List.of(), directory.resolve("stranger-certs"));
+        TlsFiles trustingOurCa = new TlsFiles(serverFiles.caCertificate(), forged.certificate(), forged.privateKey());
+        try (RegistryClient client = RegistryClient.connect(target(), trustingOurCa)) {
+            assertThatThrownBy(() -> client.withDeadline(Duration.ofSeconds(5)).getHostAssignments())
+                    .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.code()).isEqualTo(Status.Code.UNAVAILABLE));
+        }
+    }
+
+    @Test
+    void aClientRefusesAServerWhoseCertificateDoesNotNameTheDialledAddress() throws Exception {
+        TlsFiles wrongName = ca.issue("elsewhere", List.of(InetAddress.getByName("127.0.0.2")), directory.resolve("other"));
+        try (RegistryServer other = RegistryServer.start(new RegistryService(new InMemoryKeyValueStore(), RegistryConfig.defaults()),
+                ANY_LOOPBACK_PORT, wrongName, null);
+             RegistryClient client = RegistryClient.connect("127.0.0.1:" + other.tcpAddress().orElseThrow().getPort(),
+                     ca.issue("admin", List.of(), directory.resolve("certs")))) {
+            assertThatThrownBy(() -> client.withDeadline(Duration.ofSeconds(5)).listVms())
+                    .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.code()).isEqualTo(Status.Code.UNAVAILABLE));
+        }
+    }
+
+    @Test
+    void closingDeletesTheSocketAndAStaleSocketIsReplacedButALiveOneIsNot() throws Exception {
+        server.close();
+        assertThat(socket).doesNotExist();
+
+        try (ServerSocketChannel stale = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            stale.bind(UnixDomainSocketAddress.of(socket));
+        }
+        assertThat(socket).exists();
+        server = RegistryServer.start(new RegistryService(new InMemoryKeyValueStore(), RegistryConfig.defaults()), null, null, socket);
+        populateOverTheUnixSocket();
+
+        assertThatThrownBy(() -> RegistryServer.start(new RegistryService(new InMemoryKeyValueStore(), RegistryConfig.defaults()), null, null, socket))
+                .isInstanceOf(IOException.class).hasMessageContaining("another process is listening on");
+        assertThat(unixClient().listVms()).hasSize(2);
+
+        Path regular = directory.resolve("not-a-socket");
+        Files.writeString(regular, "x");
+        assertThatThrownBy(() -> RegistryServer.start(new RegistryService(new InMemoryKeyValueStore(), RegistryConfig.defaults()), null, null, regular))
+                .isInstanceOf(IOException.class).hasMessageContaining("is not a socket");
+    }
+
+    @Test
+    void theProcessServesUntilClosedAndThenClosesTheStore() throws Exception {
+        server.close();
+        AtomicBoolean storeClosed = new AtomicBoolean();
+        KeyValueStore store = new ForwardingStore(new InMemoryKeyValueStore(), () -> storeClosed.set(true));
+        RegistryProcess.Options options = RegistryProcess.Options.of(store, socket).withTcp(ANY_LOOPBACK_PORT, serverFiles)
+                .withConfig(RegistryConfig.defaults().withTokenTtl(RegistryConfig.TOKENS_NEVER_EXPIRE).withPortRange(50000, 50099));
+        RegistryProcess process = RegistryProcess.start(options);
+        server = process.server();
+        Vm[] vms = populateOverTheUnixSocket();
+        assertThat(vms[0].port()).isEqualTo(50000);
+        assertThat(tlsClient("h1").requestToken("blue1", vms[1].address()).get().expiry()).isEqualTo(0xFFFF_FFFFL);
+        Thread waiter = Thread.ofVirtual().start(() -> {
+            try {
+                process.awaitStop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        process.close();
+        waiter.join(5000);
+        assertThat(waiter.isAlive()).isFalse();
+        assertThat(storeClosed).isTrue();
+        assertThat(socket).doesNotExist();
+        process.close();
+
+        assertThatThrownBy(() -> RegistryProcess.Options.of(store, null)).hasMessageContaining("Unix socket");
+        assertThatThrownBy(() -> RegistryProcess.Options.of(store, socket).withTcp(ANY_LOOPBACK_PORT, null)).hasMessageContaining("TLS files");
+    }
+
+    /** A store whose close is observable. */
+    private record ForwardingStore(KeyValueStore delegate, Runnable onClose) implements KeyValueStore {
+        @Override
+        public java.util.Optional<byte[]> get(String key) {
+            return delegate.get(key);
+        }
+
+        @Override
+        public void put(String key, byte[] value) {
+            delegate.put(key, value);
+        }
+
+        @Override
+        public boolean delete(String key) {
+            return delegate.delete(key);
+        }
+
+        @Override
+        public java.util.SortedMap<String, byte[]> scan(String prefix) {
+            return delegate.scan(prefix);
+        }
+
+        @Override
+        public void close() {
+            onClose.run();
+            delegate.close();
+        }
+    }
+}
