@@ -5,45 +5,66 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.vnet.dataplane.AgentProcess;
 import dev.vnet.dataplane.counters.CountersReader;
 import dev.vnet.lab.LabNames;
+import dev.vnet.registry.client.RegistryClient;
+import dev.vnet.registry.pki.TlsFiles;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "agent", mixinStandardHelpOptions = true,
         description = {"Runs a host's agent (the lab starts one per host); 'agent stats' reads one.",
-                "The agent creates the TAPs of the host's VMs, moves each into its VM's",
-                "namespace, and forwards frames TAP to TAP on this host and in UDP datagrams",
-                "to other hosts' agents. Its counters live in a memory-mapped file."},
+                "The agent asks the registry which VMs run on its host, creates their TAPs, moves each",
+                "into its VM's namespace, and forwards with virtual network pairs: tokens from the",
+                "registry, UDP between the VMs' reserved ports. Its counters live in a memory-mapped file."},
         subcommands = AgentCommand.Stats.class)
 final class AgentCommand implements Callable<Integer> {
-    @Option(names = "--placement", description = "Placement file (JSON) that the lab writes. Required to run.")
-    Path placement;
+    /** How long a token request may take before the pair counts the registry as unavailable. */
+    private static final Duration TOKEN_DEADLINE = Duration.ofSeconds(2);
 
-    @Option(names = "--host", description = "This host's name in the placement.")
+    @Option(names = "--registry", description = "Registry address HOST:PORT (mutual TLS).")
+    String registry;
+
+    @Option(names = "--tls-dir", description = "Directory with ca.crt and this host's HOST.crt and HOST.key.")
+    Path tlsDirectory;
+
+    @Option(names = "--host", description = "This host's name (the CN of its certificate).")
     String host;
+
+    @Option(names = "--attachments", description = "JSON list of {vm, namespace, tap} for this host's VMs.")
+    Path attachments;
 
     @Option(names = "--counters", description = "Counters file to create.")
     Path counters;
 
+    @Option(names = "--underlay-mtu", defaultValue = "1500", description = "The underlay's IP MTU (default ${DEFAULT-VALUE}).")
+    int underlayMtu;
+
     @Override
     public Integer call() throws Exception {
-        if (placement == null || host == null || counters == null) {
-            throw new IllegalArgumentException("vnet agent needs --placement, --host and --counters "
-                    + "(the lab passes them); to read a running agent's counters use: vnet agent stats");
+        if (registry == null || tlsDirectory == null || host == null || attachments == null || counters == null) {
+            throw new IllegalArgumentException("vnet agent needs --registry, --tls-dir, --host, --attachments and "
+                    + "--counters (the lab passes them); to read a running agent's counters use: vnet agent stats");
         }
-        AgentProcess.run(placement, host, counters);
+        TlsFiles tls = new TlsFiles(tlsDirectory.resolve("ca.crt"), tlsDirectory.resolve(host + ".crt"),
+                tlsDirectory.resolve(host + ".key"));
+        RegistryClient client = RegistryClient.connect(registry, tls);
+        RegistryClient tokens = client.withDeadline(TOKEN_DEADLINE);
+        var local = AgentAssembly.readAttachments(attachments);
+        AgentProcess.run(() -> AgentAssembly.config(client.getHostAssignments(), local, underlayMtu),
+                new RegistryTokenSource(tokens), counters, client);
         return 0;
     }
 
     @Command(name = "stats", mixinStandardHelpOptions = true,
             description = "Prints a running agent's counters: packets and bytes per port, underlay traffic, "
-                    + "and drops by reason.")
+                    + "tokens, and drops by reason.")
     static final class Stats implements Callable<Integer> {
         static final class Source {
             @Option(names = "--counters", description = "The agent's counters file.")
@@ -82,9 +103,9 @@ final class AgentCommand implements Callable<Integer> {
                 }
                 try (var files = Files.list(dir)) {
                     for (Path file : files.filter(f -> f.toString().endsWith(".counters")).sorted().toList()) {
-                        String host = file.getFileName().toString().replace(".counters", "");
-                        if (source.labHost.host == null || source.labHost.host.equals(host)) {
-                            byAgent.put(host, CountersReader.open(file).snapshot());
+                        String agentHost = file.getFileName().toString().replace(".counters", "");
+                        if (source.labHost.host == null || source.labHost.host.equals(agentHost)) {
+                            byAgent.put(agentHost, CountersReader.open(file).snapshot());
                         }
                     }
                 }

@@ -40,9 +40,9 @@ final class LabCommand {
             }
             RunningLab lab = Lab.up(parsed, Launchers.sameJvm());
             System.out.println("lab '" + lab.name() + "' is up:");
-            for (var vm : lab.placement().vms()) {
-                System.out.printf("  %-10s %-8s %-6s %-15s %s   ip netns exec %s ...%n", vm.name(), vm.network(),
-                        vm.host(), vm.ip(), vm.mac(), vm.namespace());
+            for (var vm : lab.vms()) {
+                System.out.printf("  %-10s %-8s %-6s %-15s %s port %d   ip netns exec %s ...%n", vm.name(), vm.network(),
+                        vm.host(), vm.address(), vm.mac(), vm.port(), vm.namespace());
             }
             System.out.println("remove it with: vnet lab down " + lab.name());
             return 0;
@@ -86,9 +86,9 @@ final class LabCommand {
                         + ", " + Lab.namespacesOf(lab).size() + " namespaces");
                 for (LabState.Agent agent : state.map(LabState::agents).orElse(List.of())) {
                     Path counters = LabNames.countersFile(lab, agent.host());
-                    String agentState = Files.exists(counters) ? CountersReader.open(counters).state().name() : "no counters";
+                    String agentState = Files.exists(counters) ? CountersReader.open(counters).state().name() : "";
                     boolean alive = ProcessHandle.of(agent.pid()).map(ProcessHandle::isAlive).orElse(false);
-                    System.out.printf("  agent %-8s pid %-8d %-8s %s%n", agent.host(), agent.pid(),
+                    System.out.printf("  %-8s pid %-8d %-8s %s%n", agent.host(), agent.pid(),
                             alive ? "alive" : "dead", agentState);
                 }
             }

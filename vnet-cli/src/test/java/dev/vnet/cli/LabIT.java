@@ -18,7 +18,7 @@ import dev.vnet.wire.EthernetFrame;
 import dev.vnet.wire.Ipv4Address;
 import dev.vnet.wire.Ipv4Packet;
 import dev.vnet.wire.MacAddress;
-import dev.vnet.wire.VnetHeader;
+import dev.vnet.wire.VnpHeader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -74,45 +74,44 @@ class LabIT {
     void demoChecksPass() {
         List<Demo.Check> checks = Demo.checks(lab);
         Demo.printTable(checks, System.out);
-        assertThat(checks).hasSize(9).allSatisfy(c -> assertThat(c.outcome().passed()).as(c.name() + ": " + c.outcome().detail()).isTrue());
+        assertThat(checks).hasSize(8).allSatisfy(c -> assertThat(c.outcome().passed()).as(c.name() + ": " + c.outcome().detail()).isTrue());
     }
 
     @Test
     @Order(2)
-    void garbageOnTheUnderlayIsDroppedByReasonAndTrafficStillFlows() throws Exception {
+    void garbageAndForgeriesOnTheUnderlayAreDroppedByReasonAndTrafficStillFlows() throws Exception {
         Map<String, Long> before = lab.counters("host1").snapshot();
-        int host1 = Ipv4Address.parse(lab.placement().host("host1").underlayAddress());
-        long red1Mac = MacAddress.parse(lab.vm("red1").mac());
-        long blue1Mac = MacAddress.parse(lab.vm("blue1").mac());
-        long blue2Mac = MacAddress.parse(lab.vm("blue2").mac());
+        int host1 = Ipv4Address.parse(lab.hostAddress("host1"));
+        int blue1Port = lab.vm("blue1").port();
+        int blue1 = Ipv4Address.parse(lab.vm("blue1").address());
+        int blue2 = Ipv4Address.parse(lab.vm("blue2").address());
+        long now = System.currentTimeMillis() / 1000;
 
         List<byte[]> datagrams = new ArrayList<>();
         Random random = new Random(7);
         for (int i = 0; i < 50; i++) {
             byte[] garbage = new byte[1 + random.nextInt(1400)];
             random.nextBytes(garbage);
-            garbage[0] = 0x00; // never the vnet magic: each of these is malformed
+            if (garbage.length > VnpHeader.VERSION_OFFSET) {
+                garbage[VnpHeader.VERSION_OFFSET] = 0; // never version 1: each of these is malformed
+            }
             datagrams.add(garbage);
         }
-        byte[] good = datagram(100, frame(blue2Mac, blue1Mac));
-        datagrams.add(java.util.Arrays.copyOf(good, 5));                    // truncated header
-        datagrams.add(java.util.Arrays.copyOf(good, VnetHeader.LENGTH + 6)); // truncated inner frame
-        byte[] badVersion = good.clone();
-        badVersion[VnetHeader.VERSION_OFFSET] = 7;
-        datagrams.add(badVersion);
-        datagrams.add(datagram(999, frame(blue2Mac, blue1Mac)));            // unknown network
-        datagrams.add(datagram(100, frame(blue2Mac, red1Mac)));             // red1 is on host1, but in red
-        datagrams.add(datagram(100, frame(blue2Mac, 0x02_00_00_00_77_77L))); // nobody
-        sendFromNamespace(lab.hostNamespace("host2"), host1, datagrams);
+        datagrams.add(vnp(0x1234_5678_9ABC_DEF0L, now + 300, blue2, blue1));         // forged token
+        datagrams.add(vnp(0x1234_5678_9ABC_DEF0L, now - 3600, blue2, blue1));        // expired
+        datagrams.add(vnp(0x1234_5678_9ABC_DEF0L, now + 100_000, blue2, blue1));     // expiry beyond any TTL
+        datagrams.add(vnp(0x1234_5678_9ABC_DEF0L, now + 300, blue2, Ipv4Address.parse("10.0.0.99"))); // not blue1
+        sendFromNamespace(lab.hostNamespace("host2"), host1, blue1Port, datagrams);
 
         Map<String, Long> after = awaitCounter("host1", "underlay.rx_packets", before.get("underlay.rx_packets") + datagrams.size());
-        assertThat(delta(before, after, "drop.malformed-encapsulation")).isEqualTo(53);
-        assertThat(delta(before, after, "drop.unknown-network")).isEqualTo(1);
-        assertThat(delta(before, after, "drop.wrong-network")).isEqualTo(1);
-        assertThat(delta(before, after, "drop.unknown-destination")).isEqualTo(1);
-        assertThat(delta(before, after, "port.red1.tx_packets")).isZero();
+        assertThat(delta(before, after, "drop.malformed-encapsulation")).isEqualTo(50);
+        assertThat(delta(before, after, "drop.bad-token")).isEqualTo(1);
+        assertThat(delta(before, after, "drop.token-expired")).isEqualTo(1);
+        assertThat(delta(before, after, "drop.expiry-too-far")).isEqualTo(1);
+        assertThat(delta(before, after, "drop.wrong-destination")).isEqualTo(1);
+        assertThat(delta(before, after, "port.blue1.tx_packets")).isZero();
         assertThat(lab.counters("host1").state()).isEqualTo(AgentState.RUNNING);
-        assertThat(new LabChecks(lab).ping("blue2", "10.0.0.1").passed()).isTrue();
+        assertThat(new LabChecks(lab).ping("blue2", lab.vm("blue1").address()).passed()).isTrue();
     }
 
     @Test
@@ -121,8 +120,8 @@ class LabIT {
         Map<String, Long> before = lab.counters("host1").snapshot();
         long blue1Mac = MacAddress.parse(lab.vm("blue1").mac());
         long blue2Mac = MacAddress.parse(lab.vm("blue2").mac());
-        int blue1Ip = Ipv4Address.parse("10.0.0.1");
-        int blue2Ip = Ipv4Address.parse("10.0.0.2");
+        int blue1Ip = Ipv4Address.parse(lab.vm("blue1").address());
+        int blue2Ip = Ipv4Address.parse(lab.vm("blue2").address());
 
         byte[] badHeaderLength = ipv4Frame(blue1Mac, blue2Mac, blue1Ip, blue2Ip);
         badHeaderLength[EthernetFrame.HEADER_LENGTH] = 0x42; // IHL 2
@@ -136,7 +135,7 @@ class LabIT {
         assertThat(delta(before, after, "drop.malformed-ipv4")).isEqualTo(2);
         assertThat(delta(before, after, "drop.spoofed-source")).isEqualTo(2);
         assertThat(delta(before, after, "underlay.tx_packets")).isZero();
-        assertThat(new LabChecks(lab).ping("blue1", "10.0.0.2").passed()).isTrue();
+        assertThat(new LabChecks(lab).ping("blue1", lab.vm("blue2").address()).passed()).isTrue();
     }
 
     @Test
@@ -145,9 +144,10 @@ class LabIT {
         assertThat(vnet("agent", "stats", "--lab", LAB, "--host", "host1"))
                 .contains("host1:", "port.blue1.rx_packets", "drop.malformed-encapsulation", "arp.replies");
         assertThat(vnet("lab", "status"))
-                .contains("lab 'it': up, 8 namespaces")
-                .containsPattern("agent host1 +pid \\d+ +alive +RUNNING")
-                .containsPattern("agent host2 +pid \\d+ +alive +RUNNING");
+                .contains("lab 'it': up, 9 namespaces")
+                .containsPattern("host1 +pid \\d+ +alive +RUNNING")
+                .containsPattern("host2 +pid \\d+ +alive +RUNNING")
+                .containsPattern("registry +pid \\d+ +alive");
     }
 
     private static String vnet(String... arguments) {
@@ -169,7 +169,7 @@ class LabIT {
         List<String> removed = lab.down();
         lab = null;
 
-        assertThat(removed).hasSizeGreaterThanOrEqualTo(2 + 8);
+        assertThat(removed).hasSize(3 + 9); // 2 agents and the registry; fabric, registry, 2 hosts, 5 VMs
         assertNothingLeft(LAB, agentPids);
     }
 
@@ -181,8 +181,7 @@ class LabIT {
         try (var in = Topology.class.getResourceAsStream("demo.yaml")) {
             Files.write(topology, in.readAllBytes());
         }
-        List<String> command = new ArrayList<>(Launchers.sameJvm().command());
-        command.removeLast(); // "agent"
+        List<String> command = new ArrayList<>(Launchers.sameJvm().vnetCommand());
         command.addAll(List.of("lab", "up", topology.toString(), "--name", crashed));
         Process up = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         // Kill it once it has created some namespaces (or whenever it is done, if it is faster than us).
@@ -206,9 +205,9 @@ class LabIT {
     void demoCommandKeepsItsLabOnRequestAndLabDownRemovesIt() {
         assertThat(vnet("demo", "--keep")).contains("all checks passed", "lab kept");
         List<Long> agentPids = LabState.load("demo").orElseThrow().agents().stream().map(LabState.Agent::pid).toList();
-        assertThat(Lab.namespacesOf("demo")).hasSize(8);
+        assertThat(Lab.namespacesOf("demo")).hasSize(9);
 
-        assertThat(vnet("lab", "down", "demo")).contains("lab 'demo': removed 10 items");
+        assertThat(vnet("lab", "down", "demo")).contains("lab 'demo': removed 12 items");
 
         assertNothingLeft("demo", agentPids);
     }
@@ -238,10 +237,6 @@ class LabIT {
         return after.getOrDefault(label, 0L) - before.getOrDefault(label, 0L);
     }
 
-    private static byte[] frame(long source, long destination) {
-        return ipv4Frame(source, destination, Ipv4Address.parse("10.0.0.2"), Ipv4Address.parse("10.0.0.1"));
-    }
-
     private static byte[] ipv4Frame(long sourceMac, long destinationMac, int sourceIp, int destinationIp) {
         byte[] frame = new byte[EthernetFrame.HEADER_LENGTH + 20 + 32];
         ByteBuffer b = ByteBuffer.wrap(frame);
@@ -250,19 +245,21 @@ class LabIT {
         return frame;
     }
 
-    private static byte[] datagram(int networkId, byte[] frame) {
-        byte[] datagram = new byte[VnetHeader.LENGTH + frame.length];
-        VnetHeader.write(ByteBuffer.wrap(datagram), 0, networkId);
-        System.arraycopy(frame, 0, datagram, VnetHeader.LENGTH, frame.length);
+    /** A well-formed VNP datagram with the given token and expiry around a small IPv4 packet. */
+    private static byte[] vnp(long token, long expiry, int source, int destination) {
+        byte[] datagram = new byte[VnpHeader.LENGTH + 20 + 32];
+        ByteBuffer b = ByteBuffer.wrap(datagram);
+        VnpHeader.write(b, 0, token, expiry, 0);
+        Ipv4Packet.writeHeader(b, VnpHeader.LENGTH, 52, 1, 64, Ipv4Packet.PROTOCOL_UDP, source, destination);
         return datagram;
     }
 
     /** Sends UDP datagrams to the agent's port from a socket that lives in {@code namespace}. */
-    private void sendFromNamespace(String namespace, int destination, List<byte[]> datagrams) throws Exception {
+    private void sendFromNamespace(String namespace, int destination, int port, List<byte[]> datagrams) throws Exception {
         NetworkNamespace.call(namespace, () -> {
             try (UdpSocket socket = UdpSocket.bind(0, 0); Arena arena = Arena.ofConfined()) {
                 Libc libc = new Libc();
-                MemorySegment to = UdpSocket.socketAddress(arena, destination, lab.placement().underlayPort());
+                MemorySegment to = UdpSocket.socketAddress(arena, destination, port);
                 PacketBuffer packet = PacketBuffer.allocate(arena, 2048);
                 for (byte[] datagram : datagrams) {
                     packet.buffer().put(0, datagram);

@@ -22,7 +22,7 @@ public final class Demo {
     }
 
     /** @return true when every check passed */
-    public static boolean run(Lab.AgentLauncher launcher, boolean keep, PrintStream out) {
+    public static boolean run(Lab.Launcher launcher, boolean keep, PrintStream out) {
         Topology topology = Topology.demo();
         long started = System.nanoTime();
         if (LabState.load(topology.name()).isPresent() || !Lab.namespacesOf(topology.name()).isEmpty()) {
@@ -30,7 +30,7 @@ public final class Demo {
             Lab.down(topology.name());
         }
         out.println("creating lab '" + topology.name() + "': 2 hosts, networks blue and red (both 10.0.0.0/24), "
-                + topology.vms().size() + " VMs");
+                + topology.vms().size() + " VMs, a registry");
         RunningLab lab = Lab.up(topology, launcher);
         List<Check> checks;
         try {
@@ -39,7 +39,7 @@ public final class Demo {
             printTable(checks, out);
         } finally {
             if (keep) {
-                out.println("lab kept: try  ip netns exec " + lab.vm("blue1").namespace() + " ping 10.0.0.2"
+                out.println("lab kept: try  ip netns exec " + lab.vm("blue1").namespace() + " ping " + lab.vm("blue2").address()
                         + "  |  vnet agent stats --lab demo  |  vnet lab down demo");
             } else {
                 List<String> removed = lab.down();
@@ -55,30 +55,32 @@ public final class Demo {
     /** The demo's checks, in order; also what the integration test asserts. */
     public static List<Check> checks(RunningLab lab) {
         LabChecks check = new LabChecks(lab);
+        String blue2 = lab.vm("blue2").address();
+        String blue3 = lab.vm("blue3").address();
+        String red1 = lab.vm("red1").address();
+        String red2 = lab.vm("red2").address();
         List<Check> checks = new ArrayList<>();
-        add(checks, "ping blue1 -> blue2 (10.0.0.2), across hosts", () -> check.ping("blue1", "10.0.0.2"));
-        add(checks, "ping blue1 -> blue3 (10.0.0.3), same host", () -> check.ping("blue1", "10.0.0.3"));
-        add(checks, "ping red1 -> red2 (10.0.0.2), across hosts", () -> check.ping("red1", "10.0.0.2"));
-        add(checks, "TCP 64 MB blue1 -> blue2, across hosts", () -> check.tcpTransfer("blue1", "blue2", "10.0.0.2", TRANSFER_BYTES));
-        add(checks, "TCP 64 MB blue1 -> blue3, same host", () -> check.tcpTransfer("blue1", "blue3", "10.0.0.3", TRANSFER_BYTES));
-        add(checks, "TCP 64 MB red2 -> red1, across hosts", () -> check.tcpTransfer("red2", "red1", "10.0.0.1", TRANSFER_BYTES));
-        add(checks, "isolation: red1's 10.0.0.2 is red2, not blue2", () -> {
-            String learned = check.neighborMac("red1", "10.0.0.2");
-            String red2 = lab.vm("red2").mac();
-            return new LabChecks.Outcome(learned.equals(red2), "ARP answer " + learned + ", red2 is " + red2
-                    + ", blue2 is " + lab.vm("blue2").mac());
+        add(checks, "ping blue1 -> blue2 (" + blue2 + "), across hosts", () -> check.ping("blue1", blue2));
+        add(checks, "ping blue1 -> blue3 (" + blue3 + "), same host", () -> check.ping("blue1", blue3));
+        add(checks, "ping red1 -> red2 (" + red2 + "), across hosts", () -> check.ping("red1", red2));
+        add(checks, "TCP 64 MB blue1 -> blue2, across hosts", () -> check.tcpTransfer("blue1", "blue2", blue2, TRANSFER_BYTES));
+        add(checks, "TCP 64 MB blue1 -> blue3, same host", () -> check.tcpTransfer("blue1", "blue3", blue3, TRANSFER_BYTES));
+        add(checks, "TCP 64 MB red2 -> red1, across hosts", () -> check.tcpTransfer("red2", "red1", red1, TRANSFER_BYTES));
+        add(checks, "isolation: red1's " + red2 + " is red2, not blue2", () -> {
+            long red2Before = lab.counters("host2").value("port.red2.tx_packets");
+            long blue2Before = lab.counters("host2").value("port.blue2.tx_packets");
+            LabChecks.Outcome ping = check.ping("red1", red2);
+            long toRed2 = lab.counters("host2").value("port.red2.tx_packets") - red2Before;
+            long toBlue2 = lab.counters("host2").value("port.blue2.tx_packets") - blue2Before;
+            return new LabChecks.Outcome(ping.passed() && toRed2 >= 3 && toBlue2 == 0,
+                    "red2 received " + toRed2 + " packets, blue2 " + toBlue2);
         });
-        add(checks, "isolation: red1 cannot reach 10.0.0.3 (only blue has it)", () -> check.unreachable("red1", "10.0.0.3"));
-        add(checks, "isolation: red1 cannot reach blue3 even by its MAC", () -> {
-            String blue3Mac = lab.vm("blue3").mac();
-            lab.exec("red1", Duration.ofSeconds(5), "ip", "neigh", "replace", "10.0.0.3", "lladdr", blue3Mac,
-                    "dev", LabNames.VM_NIC, "nud", "permanent").orThrow();
-            long before = lab.counters("host1").value("drop.unknown-destination");
-            LabChecks.Outcome outcome = check.unreachable("red1", "10.0.0.3");
-            long dropped = lab.counters("host1").value("drop.unknown-destination") - before;
-            lab.exec("red1", Duration.ofSeconds(5), "ip", "neigh", "del", "10.0.0.3", "dev", LabNames.VM_NIC);
-            return new LabChecks.Outcome(outcome.passed() && dropped > 0,
-                    outcome.detail() + "; agent dropped " + dropped + " as unknown-destination");
+        add(checks, "isolation: red1 cannot reach " + blue3 + " (only blue has it)", () -> {
+            long before = lab.counters("host1").value("drop.token-refused");
+            LabChecks.Outcome outcome = check.unreachable("red1", blue3);
+            long refused = lab.counters("host1").value("drop.token-refused") - before;
+            return new LabChecks.Outcome(outcome.passed() && refused > 0,
+                    outcome.detail() + "; the registry refused the token, " + refused + " packets dropped");
         });
         return checks;
     }

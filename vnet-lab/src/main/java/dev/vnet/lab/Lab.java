@@ -1,28 +1,38 @@
 package dev.vnet.lab;
 
-import dev.vnet.dataplane.Placement;
 import dev.vnet.dataplane.counters.AgentState;
 import dev.vnet.dataplane.counters.CountersReader;
 
+import dev.vnet.registry.client.RegistryClient;
+import dev.vnet.registry.pki.CertificateAuthority;
+import dev.vnet.wire.Ipv4Address;
+import dev.vnet.wire.MacAddress;
+
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 
 /**
  * Builds and removes labs: hosts as network namespaces on a bridged veth underlay, a real agent process
- * per host, and VMs as namespaces whose only NIC is a TAP held by their host's agent.
+ * per host, a registry process in its own namespace on the underlay, and VMs as namespaces whose only
+ * NIC is a TAP held by their host's agent. The lab declares networks, hosts and VMs to the registry
+ * (over its admin socket) and issues the certificates agents use to reach it.
  *
  * <pre>
- *   fabric ns:  br0 ── u1 ─┐          ┌─ u2 ── (br0)
- *                          │ veth     │ veth
+ *   fabric ns:  br0 ── u1 ── registry ns 10.255.0.254 (vnet registry)
+ *                │── u2 ─┐          ┌─ u3 ──│
+ *                        │ veth     │ veth
  *   host1 ns:   underlay0 10.255.0.1  underlay0 10.255.0.2   :host2 ns
  *               agent (vnet agent)    agent (vnet agent)
  *                 │ TAP fd  │ TAP fd     │ TAP fd
@@ -33,17 +43,17 @@ import java.util.stream.Stream;
  * fallback, the {@code vn-<lab>-} name prefix, so it also cleans up after a crashed {@code lab up}.
  */
 public final class Lab {
-    private static final Duration AGENT_START_TIMEOUT = Duration.ofSeconds(40);
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(40);
 
-    /** The command that starts an agent; the lab appends {@code --placement P --host H --counters C}. */
-    public record AgentLauncher(List<String> command) {
+    /** The command that runs {@code vnet}; the lab appends {@code registry ...} or {@code agent ...}. */
+    public record Launcher(List<String> vnetCommand) {
     }
 
     private Lab() {
     }
 
     /** Creates the lab; on failure removes whatever it created and rethrows. */
-    public static RunningLab up(Topology topology, AgentLauncher launcher) {
+    public static RunningLab up(Topology topology, Launcher launcher) {
         preflight();
         String name = topology.name();
         if (LabState.load(name).isPresent() || !namespacesOf(name).isEmpty()) {
@@ -51,24 +61,30 @@ public final class Lab {
         }
         LabState state = LabState.create(name);
         try {
-            Placement placement = topology.toPlacement();
+            issueCertificates(topology);
             createUnderlay(topology, state);
-            for (Placement.Vm vm : placement.vms()) {
+            Process registry = startRegistry(topology, launcher, state);
+            List<Vm> vms;
+            try (RegistryClient admin = awaitRegistry(name, registry)) {
+                vms = populateRegistry(topology, admin);
+            }
+            for (Vm vm : vms) {
                 createVmNamespace(vm.namespace(), state);
             }
-            placement.write(LabNames.placementFile(name));
             List<Process> agents = new ArrayList<>();
-            for (Placement.Host host : placement.hosts()) {
-                agents.add(startAgent(name, host.name(), launcher, state));
+            for (Topology.Host host : topology.hosts()) {
+                writeAttachments(name, host.name(), vms);
+                agents.add(startAgent(topology, host.name(), launcher, state));
             }
             for (int i = 0; i < agents.size(); i++) {
-                awaitAgent(name, placement.hosts().get(i).name(), agents.get(i));
+                String host = topology.hosts().get(i).name();
+                awaitAgent(name, host, agents.get(i));
             }
-            for (Placement.Vm vm : placement.vms()) {
-                configureGuest(vm, topology.prefixLength(vm.network()));
+            for (Vm vm : vms) {
+                configureGuest(vm);
             }
             state.phase("up");
-            return new RunningLab(topology, placement);
+            return new RunningLab(topology, vms);
         } catch (RuntimeException e) {
             try {
                 down(name);
@@ -76,10 +92,12 @@ public final class Lab {
                 e.addSuppressed(cleanup);
             }
             throw e;
-        } catch (IOException e) {
-            down(name);
-            throw new LabException("cannot write the lab's placement: " + e.getMessage(), e);
         }
+    }
+
+    /** A VM as the registry assigned it and the lab attached it. */
+    public record Vm(String name, String network, String host, String address, int prefixLength, String mac, int port,
+                     String namespace, String tap) {
     }
 
     private static void preflight() {
@@ -106,25 +124,96 @@ public final class Lab {
         }
     }
 
+    /** A small CA for the lab: the registry's server certificate and one client certificate per host. */
+    private static void issueCertificates(Topology topology) {
+        Path pki = LabNames.pkiDir(topology.name());
+        try {
+            CertificateAuthority ca = CertificateAuthority.create(pki, "vnet-lab-" + topology.name() + "-ca");
+            ca.issue("registry", List.of(InetAddress.getByName(topology.registryAddress())), pki);
+            for (Topology.Host host : topology.hosts()) {
+                ca.issue(host.name(), List.of(), pki);
+            }
+        } catch (IOException e) {
+            throw new LabException("cannot issue the lab's certificates in " + pki + ": " + e.getMessage(), e);
+        }
+    }
+
     private static void createUnderlay(Topology topology, LabState state) {
         String lab = topology.name();
         String fabric = LabNames.fabricNamespace(lab);
         addNamespace(fabric, state);
         ip("-n", fabric, "link", "add", LabNames.BRIDGE, "type", "bridge");
         ip("-n", fabric, "link", "set", LabNames.BRIDGE, "up");
-        String mtu = Integer.toString(topology.mtu());
         int index = 0;
+        attachToUnderlay(topology, LabNames.registryNamespace(lab), topology.registryAddress(), ++index, state);
         for (Topology.Host host : topology.hosts()) {
-            String namespace = LabNames.hostNamespace(lab, host.name());
-            String fabricPort = "u" + (++index);
-            addNamespace(namespace, state);
-            ip("-n", fabric, "link", "add", fabricPort, "mtu", mtu, "type", "veth",
-                    "peer", "name", LabNames.UNDERLAY_DEVICE, "netns", namespace, "mtu", mtu);
-            ip("-n", fabric, "link", "set", fabricPort, "master", LabNames.BRIDGE, "up");
-            ip("-n", namespace, "addr", "add", host.address() + "/" + topology.underlayPrefixLength(),
-                    "dev", LabNames.UNDERLAY_DEVICE);
-            ip("-n", namespace, "link", "set", LabNames.UNDERLAY_DEVICE, "up");
+            attachToUnderlay(topology, LabNames.hostNamespace(lab, host.name()), host.address(), ++index, state);
         }
+    }
+
+    private static void attachToUnderlay(Topology topology, String namespace, String address, int index, LabState state) {
+        String fabric = LabNames.fabricNamespace(topology.name());
+        String mtu = Integer.toString(topology.mtu());
+        String fabricPort = "u" + index;
+        addNamespace(namespace, state);
+        ip("-n", fabric, "link", "add", fabricPort, "mtu", mtu, "type", "veth",
+                "peer", "name", LabNames.UNDERLAY_DEVICE, "netns", namespace, "mtu", mtu);
+        ip("-n", fabric, "link", "set", fabricPort, "master", LabNames.BRIDGE, "up");
+        ip("-n", namespace, "addr", "add", address + "/" + topology.underlayPrefixLength(), "dev", LabNames.UNDERLAY_DEVICE);
+        ip("-n", namespace, "link", "set", LabNames.UNDERLAY_DEVICE, "up");
+    }
+
+    private static Process startRegistry(Topology topology, Launcher launcher, LabState state) {
+        String lab = topology.name();
+        List<String> arguments = List.of("registry",
+                "--listen", topology.registryAddress() + ":" + topology.registryPort(),
+                "--tls-dir", LabNames.pkiDir(lab).toString(),
+                "--admin-socket", LabNames.registrySocket(lab).toString(),
+                "--store", LabNames.registryStore(lab).toString());
+        return startInNamespace(LabNames.registryNamespace(lab), launcher, arguments, LabNames.registryLog(lab),
+                "registry", state);
+    }
+
+    /** Waits until the registry answers on its admin socket; returns an admin client. */
+    private static RegistryClient awaitRegistry(String lab, Process registry) {
+        Path socket = LabNames.registrySocket(lab);
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline && registry.isAlive()) {
+            if (Files.exists(socket)) {
+                RegistryClient client = RegistryClient.connectUnixSocket(socket).withDeadline(Duration.ofSeconds(5));
+                try {
+                    client.listNetworks();
+                    return client;
+                } catch (RuntimeException notYet) {
+                    client.close();
+                }
+            }
+            sleep(50);
+        }
+        throw new LabException("the registry did not start; its log " + LabNames.registryLog(lab) + " ends with:\n"
+                + tail(LabNames.registryLog(lab), 15));
+    }
+
+    /** Declares the topology to the registry, which assigns addresses, MACs, ports and keys. */
+    private static List<Vm> populateRegistry(Topology topology, RegistryClient admin) {
+        Map<String, Integer> prefixes = new HashMap<>();
+        for (Topology.Network network : topology.networks()) {
+            var created = admin.createNetwork(network.name(), network.id(), network.subnet());
+            prefixes.put(network.name(), created.subnet().prefixLength());
+        }
+        for (Topology.Host host : topology.hosts()) {
+            admin.registerHost(host.name(), host.address());
+        }
+        List<Vm> vms = new ArrayList<>();
+        Map<String, Integer> tapsPerHost = new HashMap<>();
+        for (Topology.Vm vm : topology.vms()) {
+            var assigned = admin.createVm(vm.name(), vm.network(), vm.host(), vm.ip());
+            int tap = tapsPerHost.merge(vm.host(), 1, Integer::sum);
+            vms.add(new Vm(vm.name(), vm.network(), vm.host(), Ipv4Address.toString(assigned.address()),
+                    prefixes.get(vm.network()), MacAddress.toString(assigned.mac()), assigned.port(),
+                    LabNames.vmNamespace(topology.name(), vm.name()), "vtap" + tap));
+        }
+        return vms;
     }
 
     private static void createVmNamespace(String namespace, LabState state) {
@@ -140,28 +229,56 @@ public final class Lab {
         ip("-n", namespace, "link", "set", "lo", "up");
     }
 
-    private static Process startAgent(String lab, String host, AgentLauncher launcher, LabState state) {
-        List<String> command = new ArrayList<>(List.of("setsid", "ip", "netns", "exec", LabNames.hostNamespace(lab, host)));
-        command.addAll(launcher.command());
-        command.addAll(List.of("--placement", LabNames.placementFile(lab).toString(), "--host", host,
-                "--counters", LabNames.countersFile(lab, host).toString()));
-        Path log = LabNames.agentLog(lab, host);
+    private static void writeAttachments(String lab, String host, List<Vm> vms) {
+        StringBuilder json = new StringBuilder("[\n");
+        List<Vm> mine = vms.stream().filter(v -> v.host().equals(host)).toList();
+        for (int i = 0; i < mine.size(); i++) {
+            Vm vm = mine.get(i);
+            json.append(String.format("  {\"vm\": \"%s\", \"namespace\": \"%s\", \"tap\": \"%s\"}%s%n",
+                    vm.name(), vm.namespace(), vm.tap(), i + 1 < mine.size() ? "," : ""));
+        }
+        json.append("]\n");
         try {
-            // setsid and ip netns exec both exec, so the PID is the agent's JVM.
+            Files.writeString(LabNames.attachmentsFile(lab, host), json);
+        } catch (IOException e) {
+            throw new LabException("cannot write the attachments of " + host + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Process startAgent(Topology topology, String host, Launcher launcher, LabState state) {
+        String lab = topology.name();
+        List<String> arguments = List.of("agent",
+                "--registry", topology.registryAddress() + ":" + topology.registryPort(),
+                "--tls-dir", LabNames.pkiDir(lab).toString(),
+                "--host", host,
+                "--attachments", LabNames.attachmentsFile(lab, host).toString(),
+                "--counters", LabNames.countersFile(lab, host).toString(),
+                "--underlay-mtu", Integer.toString(topology.mtu()));
+        return startInNamespace(LabNames.hostNamespace(lab, host), launcher, arguments, LabNames.agentLog(lab, host),
+                host, state);
+    }
+
+    private static Process startInNamespace(String namespace, Launcher launcher, List<String> arguments, Path log,
+                                            String role, LabState state) {
+        List<String> command = new ArrayList<>(List.of("setsid", "ip", "netns", "exec", namespace));
+        command.addAll(launcher.vnetCommand());
+        command.addAll(arguments);
+        try {
+            // setsid and ip netns exec both exec, so the PID is the JVM's.
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                     .start();
-            state.agent(host, process.pid());
+            state.agent(role, process.pid());
             return process;
         } catch (IOException e) {
-            throw new LabException("cannot start the agent of " + host + ": " + e.getMessage(), e);
+            throw new LabException("cannot start the " + role + " process: " + e.getMessage(), e);
         }
     }
 
     private static void awaitAgent(String lab, String host, Process process) {
         Path counters = LabNames.countersFile(lab, host);
-        long deadline = System.nanoTime() + AGENT_START_TIMEOUT.toNanos();
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             if (Files.exists(counters)) {
                 try {
@@ -185,10 +302,10 @@ public final class Lab {
                 + " ends with:\n" + tail(LabNames.agentLog(lab, host), 15));
     }
 
-    /** What the guest OS would do at boot: name its NIC, configure the static address, bring it up. */
-    private static void configureGuest(Placement.Vm vm, int prefixLength) {
+    /** What the guest OS would do at boot: name its NIC, configure the assigned address, bring it up. */
+    private static void configureGuest(Vm vm) {
         ip("-n", vm.namespace(), "link", "set", "dev", vm.tap(), "name", LabNames.VM_NIC);
-        ip("-n", vm.namespace(), "addr", "add", vm.ip() + "/" + prefixLength, "dev", LabNames.VM_NIC);
+        ip("-n", vm.namespace(), "addr", "add", vm.address() + "/" + vm.prefixLength(), "dev", LabNames.VM_NIC);
         ip("-n", vm.namespace(), "link", "set", LabNames.VM_NIC, "up");
     }
 
@@ -241,8 +358,7 @@ public final class Lab {
     }
 
     private static boolean stopAgent(String lab, long pid) {
-        Optional<ProcessHandle> handle = ProcessHandle.of(pid)
-                .filter(h -> h.info().commandLine().map(c -> c.contains(LabNames.labDir(lab).toString())).orElse(false));
+        Optional<ProcessHandle> handle = ProcessHandle.of(pid).filter(h -> commandLineMentions(pid, LabNames.labDir(lab).toString()));
         if (handle.isEmpty()) {
             return false;
         }
@@ -253,6 +369,20 @@ public final class Lab {
             handle.get().destroyForcibly();
         }
         return true;
+    }
+
+    /**
+     * Whether the process's full command line contains {@code text}: guards against a recycled PID.
+     * Read from /proc directly because {@code ProcessHandle.Info} truncates long command lines (a JVM's
+     * class path alone can exceed its limit).
+     */
+    private static boolean commandLineMentions(long pid, String text) {
+        try {
+            byte[] commandLine = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
+            return new String(commandLine, java.nio.charset.StandardCharsets.UTF_8).contains(text);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static void killProcessesIn(String namespace) {

@@ -44,7 +44,29 @@ public final class LabNames {
         return labDir(lab).resolve(host + ".log");
     }
 
-    public static Path placementFile(String lab) {
-        return labDir(lab).resolve("placement.json");
+    public static String registryNamespace(String lab) {
+        return prefix(lab) + "registry";
+    }
+
+    /** The lab's CA, the registry's and every host's certificate and key. */
+    public static Path pkiDir(String lab) {
+        return labDir(lab).resolve("pki");
+    }
+
+    public static Path attachmentsFile(String lab, String host) {
+        return labDir(lab).resolve(host + ".attachments.json");
+    }
+
+    /** The registry's admin socket: reachable from the root namespace, where the lab command runs. */
+    public static Path registrySocket(String lab) {
+        return labDir(lab).resolve("registry.sock");
+    }
+
+    public static Path registryStore(String lab) {
+        return labDir(lab).resolve("registry-store");
+    }
+
+    public static Path registryLog(String lab) {
+        return labDir(lab).resolve("registry.log");
     }
 }

@@ -1,22 +1,28 @@
 package dev.vnet.lab;
 
-import dev.vnet.dataplane.Placement;
 import dev.vnet.dataplane.counters.CountersReader;
+import dev.vnet.registry.client.RegistryClient;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A lab that is up: run commands inside its VMs and read its agents' counters. */
-public record RunningLab(Topology topology, Placement placement) {
+/** A lab that is up: run commands inside its VMs, read its agents' counters, talk to its registry. */
+public record RunningLab(Topology topology, List<Lab.Vm> vms) {
 
     public String name() {
         return topology.name();
     }
 
-    public Placement.Vm vm(String name) {
-        return placement.vms().stream().filter(v -> v.name().equals(name)).findFirst()
+    public Lab.Vm vm(String name) {
+        return vms.stream().filter(v -> v.name().equals(name)).findFirst()
                 .orElseThrow(() -> new LabException("no VM named " + name + " in lab " + name()));
+    }
+
+    /** The underlay address of {@code host}. */
+    public String hostAddress(String host) {
+        return topology.hosts().stream().filter(h -> h.name().equals(host)).findFirst()
+                .orElseThrow(() -> new LabException("no host named " + host)).address();
     }
 
     /** Runs {@code command} inside the VM's namespace, as a process of the guest would. */
@@ -44,6 +50,11 @@ public record RunningLab(Topology topology, Placement placement) {
 
     public CountersReader counters(String host) {
         return CountersReader.open(LabNames.countersFile(name(), host));
+    }
+
+    /** An admin client on the registry's Unix socket; the caller closes it. */
+    public RegistryClient registryAdmin() {
+        return RegistryClient.connectUnixSocket(LabNames.registrySocket(name())).withDeadline(Duration.ofSeconds(5));
     }
 
     public List<String> down() {

@@ -4,40 +4,46 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.vnet.dataplane.Placement;
-import dev.vnet.wire.MacAddress;
 import inet.ipaddr.IPAddress;
 import inet.ipaddr.IPAddressString;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * A lab topology as written in YAML: the underlay subnet, hosts with their underlay addresses, tenant
- * virtual networks (whose subnets may overlap), and VMs with a static address on a network and a host.
+ * A lab topology as written in YAML: the underlay subnet (and where the registry sits on it), hosts
+ * with their underlay addresses, tenant virtual networks (whose subnets may overlap), and VMs on a
+ * network and a host, with an address or none (then the registry's IPAM picks one).
  *
  * <pre>
  * name: demo
- * underlay: {subnet: 10.255.0.0/24, mtu: 1500, port: 47900}
+ * underlay: {subnet: 10.255.0.0/24, mtu: 1500}
+ * registry: {address: 10.255.0.254, port: 47800}      # optional; these are the defaults
  * hosts:    [{name: host1, address: 10.255.0.1}, ...]
  * networks: [{name: blue, id: 100, subnet: 10.0.0.0/24}, ...]
- * vms:      [{name: blue1, network: blue, host: host1, ip: 10.0.0.1}, ...]   # mac: optional
+ * vms:      [{name: blue1, network: blue, host: host1, ip: 10.0.0.11}, ...]   # ip optional
  * </pre>
  */
-public record Topology(String name, Underlay underlay, List<Host> hosts, List<Network> networks, List<Vm> vms) {
+public record Topology(String name, Underlay underlay, Registry registry, List<Host> hosts, List<Network> networks,
+                       List<Vm> vms) {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
-    /** Locally administered, unicast; "VN" in the second and third bytes. */
-    private static final long MAC_BASE = 0x02_56_4E_00_00_00L;
+    private static final String NAME = "[a-z][a-z0-9-]{0,19}";
+    public static final int DEFAULT_REGISTRY_PORT = 47800;
 
-    public record Underlay(String subnet, Integer mtu, Integer port) {
+    public record Underlay(String subnet, Integer mtu) {
+    }
+
+    public record Registry(String address, Integer port) {
     }
 
     public record Host(String name, String address) {
@@ -46,7 +52,7 @@ public record Topology(String name, Underlay underlay, List<Host> hosts, List<Ne
     public record Network(String name, long id, String subnet) {
     }
 
-    public record Vm(String name, String network, String host, String ip, String mac) {
+    public record Vm(String name, String network, String host, String ip) {
     }
 
     public static Topology read(Path file) {
@@ -63,16 +69,14 @@ public record Topology(String name, Underlay underlay, List<Host> hosts, List<Ne
     public static Topology parse(InputStream in, String source) {
         try {
             byte[] text = in.readAllBytes();
-            Topology topology = new String(text, java.nio.charset.StandardCharsets.UTF_8).isBlank()
-                    ? null : YAML.readValue(text, Topology.class);
+            Topology topology = new String(text, StandardCharsets.UTF_8).isBlank() ? null : YAML.readValue(text, Topology.class);
             if (topology == null) {
                 throw new LabException("topology " + source + " is empty");
             }
             topology.validate();
             return topology;
         } catch (JsonMappingException e) {
-            throw new LabException("topology " + source + ": " + e.getOriginalMessage()
-                    + " at " + e.getPathReference(), e);
+            throw new LabException("topology " + source + ": " + e.getOriginalMessage() + " at " + e.getPathReference(), e);
         } catch (IOException e) {
             throw new LabException("topology " + source + " is not valid YAML: " + e.getMessage(), e);
         }
@@ -88,7 +92,7 @@ public record Topology(String name, Underlay underlay, List<Host> hosts, List<Ne
     }
 
     public Topology withName(String newName) {
-        Topology renamed = new Topology(newName, underlay, hosts, networks, vms);
+        Topology renamed = new Topology(newName, underlay, registry, hosts, networks, vms);
         renamed.validate();
         return renamed;
     }
@@ -97,8 +101,21 @@ public record Topology(String name, Underlay underlay, List<Host> hosts, List<Ne
         return underlay.mtu() == null ? 1500 : underlay.mtu();
     }
 
-    public int port() {
-        return underlay.port() == null ? dev.vnet.wire.VnetHeader.DEFAULT_PORT : underlay.port();
+    /** Where the registry listens on the underlay: as configured, else the subnet's last host address. */
+    public String registryAddress() {
+        if (registry != null && registry.address() != null) {
+            return registry.address();
+        }
+        IPAddress last = subnet(underlay.subnet(), "underlay").getUpper().increment(-1);
+        return last.withoutPrefixLength().toCanonicalString();
+    }
+
+    public int registryPort() {
+        return registry != null && registry.port() != null ? registry.port() : DEFAULT_REGISTRY_PORT;
+    }
+
+    public int underlayPrefixLength() {
+        return subnet(underlay.subnet(), "underlay").getNetworkPrefixLength();
     }
 
     /** Everything that must hold before any namespace is created; messages name the entry. */
@@ -112,36 +129,67 @@ public record Topology(String name, Underlay underlay, List<Host> hosts, List<Ne
         if (hosts == null || hosts.isEmpty() || networks == null || vms == null) {
             throw new LabException("topology needs hosts, networks and vms");
         }
+        if (mtu() < 576 || mtu() > 65535) {
+            throw new LabException("underlay.mtu must be 576-65535, not " + mtu());
+        }
         IPAddress underlaySubnet = subnet(underlay.subnet(), "underlay");
+        Set<String> names = new HashSet<>();
+        Set<IPAddress> underlayAddresses = new HashSet<>();
+        underlayAddresses.add(requireInside(address(registryAddress(), "registry"), underlaySubnet, "registry"));
         for (Host host : hosts) {
-            IPAddress address = address(host.address(), "host " + host.name());
-            if (!underlaySubnet.contains(address)) {
-                throw new LabException("host " + host.name() + ": " + host.address() + " is outside the underlay " + underlay.subnet());
+            requireName("host", host.name(), names);
+            IPAddress address = requireInside(address(host.address(), "host " + host.name()), underlaySubnet, "host " + host.name());
+            if (!underlayAddresses.add(address)) {
+                throw new LabException("host " + host.name() + ": underlay address " + host.address() + " is used twice");
             }
         }
         Map<String, IPAddress> subnets = new HashMap<>();
+        Set<Long> ids = new HashSet<>();
         for (Network network : networks) {
+            requireName("network", network.name(), names);
+            if (network.id() < 1 || network.id() > 0xFFFF_FFFFL || !ids.add(network.id())) {
+                throw new LabException("network " + network.name() + ": id must be unique and 1-4294967295");
+            }
             subnets.put(network.name(), subnet(network.subnet(), "network " + network.name()));
         }
+        Set<String> hostNames = new HashSet<>(hosts.stream().map(Host::name).toList());
         for (Vm vm : vms) {
+            requireName("vm", vm.name(), names);
             IPAddress subnet = subnets.get(vm.network());
             if (subnet == null) {
                 throw new LabException("vm " + vm.name() + ": no network named '" + vm.network() + "'");
             }
-            IPAddress ip = address(vm.ip(), "vm " + vm.name());
-            if (!subnet.contains(ip) || ip.equals(subnet.getLower()) || ip.equals(subnet.getUpper())) {
-                throw new LabException("vm " + vm.name() + ": " + vm.ip() + " is not a host address of " + subnet);
+            if (!hostNames.contains(vm.host())) {
+                throw new LabException("vm " + vm.name() + ": no host named '" + vm.host() + "'");
             }
-        }
-        try {
-            toPlacement();
-        } catch (IllegalArgumentException e) {
-            throw new LabException("topology: " + e.getMessage(), e);
+            if (vm.ip() != null) {
+                IPAddress ip = address(vm.ip(), "vm " + vm.name());
+                if (!subnet.contains(ip) || ip.equals(subnet.getLower()) || ip.equals(subnet.getUpper())) {
+                    throw new LabException("vm " + vm.name() + ": " + vm.ip() + " is not a host address of " + subnet);
+                }
+            }
         }
     }
 
+    private static void requireName(String kind, String name, Set<String> names) {
+        if (name == null || !name.matches(NAME)) {
+            throw new LabException(kind + " name '" + name
+                    + "' must be 1-20 characters: lowercase letters, digits, '-', starting with a letter");
+        }
+        if (!names.add(kind + ":" + name)) {
+            throw new LabException(kind + " name '" + name + "' is used twice");
+        }
+    }
+
+    private static IPAddress requireInside(IPAddress address, IPAddress subnet, String what) {
+        if (!subnet.contains(address)) {
+            throw new LabException(what + ": " + address + " is outside the underlay " + subnet);
+        }
+        return address;
+    }
+
     private static IPAddress subnet(String text, String what) {
-        IPAddress subnet = new IPAddressString(text).getAddress();
+        IPAddress subnet = text == null ? null : new IPAddressString(text).getAddress();
         if (subnet == null || !subnet.isIPv4() || !subnet.isPrefixed()) {
             throw new LabException(what + ": subnet '" + text + "' must be IPv4 CIDR, e.g. 10.0.0.0/24");
         }
@@ -154,34 +202,5 @@ public record Topology(String name, Underlay underlay, List<Host> hosts, List<Ne
             throw new LabException(what + ": address '" + text + "' must be a plain IPv4 address");
         }
         return address;
-    }
-
-    /** The prefix length of a VM's network, for the address the guest configures. */
-    public int prefixLength(String networkName) {
-        return networks.stream().filter(n -> n.name().equals(networkName)).findFirst()
-                .map(n -> subnet(n.subnet(), n.name()).getNetworkPrefixLength())
-                .orElseThrow();
-    }
-
-    public int underlayPrefixLength() {
-        return subnet(underlay.subnet(), "underlay").getNetworkPrefixLength();
-    }
-
-    /** What every agent of this lab reads: namespaces, TAP names and MACs assigned in a stable way. */
-    public Placement toPlacement() {
-        List<Placement.Host> placedHosts = hosts.stream()
-                .map(h -> new Placement.Host(h.name(), h.address())).toList();
-        List<Placement.Network> placedNetworks = networks.stream()
-                .map(n -> new Placement.Network(n.name(), n.id(), n.subnet())).toList();
-        List<Placement.Vm> placedVms = new ArrayList<>();
-        Map<String, Integer> tapsPerHost = new HashMap<>();
-        for (int i = 0; i < vms.size(); i++) {
-            Vm vm = vms.get(i);
-            String mac = vm.mac() != null ? vm.mac() : MacAddress.toString(MAC_BASE + i + 1);
-            int tapIndex = tapsPerHost.merge(vm.host(), 1, Integer::sum);
-            placedVms.add(new Placement.Vm(vm.name(), vm.network(), vm.host(), vm.ip(), mac,
-                    LabNames.vmNamespace(name, vm.name()), "vtap" + tapIndex));
-        }
-        return new Placement(port(), mtu(), placedHosts, placedNetworks, placedVms).validate();
     }
 }

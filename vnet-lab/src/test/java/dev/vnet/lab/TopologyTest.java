@@ -1,6 +1,5 @@
 package dev.vnet.lab;
 
-import dev.vnet.dataplane.Placement;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -21,7 +20,7 @@ class TopologyTest {
             vms:
               - {name: b1, network: blue, host: h1, ip: 10.0.0.1}
               - {name: r1, network: red, host: h1, ip: 10.0.0.1}
-              - {name: r2, network: red, host: h2, ip: 10.0.0.2, mac: "02:aa:00:00:00:01"}
+              - {name: r2, network: red, host: h2}
             """;
 
     private static Topology parse(String yaml) {
@@ -29,15 +28,15 @@ class TopologyTest {
     }
 
     @Test
-    void resolvesNamespacesTapsMacsAndDefaults() {
-        Placement placement = parse(VALID).toPlacement();
-        assertThat(placement.underlayMtu()).isEqualTo(1500);
-        assertThat(placement.underlayPort()).isEqualTo(47900);
-        assertThat(placement.vms()).extracting(Placement.Vm::namespace)
-                .containsExactly("vn-t-v-b1", "vn-t-v-r1", "vn-t-v-r2");
-        assertThat(placement.vms()).extracting(Placement.Vm::tap).containsExactly("vtap1", "vtap2", "vtap1");
-        assertThat(placement.vms()).extracting(Placement.Vm::mac)
-                .containsExactly("02:56:4e:00:00:01", "02:56:4e:00:00:02", "02:aa:00:00:00:01");
+    void defaultsPutTheRegistryOnTheUnderlaysLastHostAddress() {
+        Topology topology = parse(VALID);
+        assertThat(topology.mtu()).isEqualTo(1500);
+        assertThat(topology.registryAddress()).isEqualTo("10.255.0.254");
+        assertThat(topology.registryPort()).isEqualTo(47800);
+        assertThat(topology.vms().get(2).ip()).as("no ip: the registry assigns one").isNull();
+        Topology placed = parse(VALID.replace("hosts:", "registry: {address: 10.255.0.9, port: 5000}\nhosts:"));
+        assertThat(placed.registryAddress()).isEqualTo("10.255.0.9");
+        assertThat(placed.registryPort()).isEqualTo(5000);
     }
 
     @Test
@@ -45,7 +44,7 @@ class TopologyTest {
         Topology demo = Topology.demo();
         assertThat(demo.networks()).extracting(Topology.Network::subnet).containsOnly("10.0.0.0/24");
         assertThat(demo.vms()).filteredOn(vm -> vm.network().equals("blue") && vm.host().equals("host1")).hasSize(2);
-        assertThat(Topology.read(Path.of("../examples/two-hosts.yaml")).toPlacement().vms()).hasSize(5);
+        assertThat(Topology.read(Path.of("../examples/two-hosts.yaml")).vms()).hasSize(6);
     }
 
     @ParameterizedTest(name = "{1}")
@@ -54,12 +53,14 @@ class TopologyTest {
             "'ip: 10.0.0.1}'|'ip: 10.9.0.1}'|vm b1: 10.9.0.1 is not a host address of 10.0.0.0/24",
             "'ip: 10.0.0.1}'|'ip: 10.0.0.0}'|vm b1: 10.0.0.0 is not a host address",
             "'network: blue, host: h1'|'network: green, host: h1'|vm b1: no network named 'green'",
-            "'host: h1, ip: 10.0.0.1}'|'host: h9, ip: 10.0.0.1}'|no host named 'h9'",
+            "'host: h1, ip: 10.0.0.1}'|'host: h9, ip: 10.0.0.1}'|vm b1: no host named 'h9'",
+            "'underlay: {subnet: 10.255.0.0/24}'|'underlay: {subnet: 10.255.0.0/24, mtu: 100}'|underlay.mtu must be 576-65535",
+            "'hosts:'|'registry: {address: 10.1.0.1}\nhosts:'|registry: 10.1.0.1 is outside the underlay",
+            "'address: 10.255.0.2'|'address: 10.255.0.254'|host h2: underlay address 10.255.0.254 is used twice",
             "'address: 10.255.0.2'|'address: 10.254.0.2'|host h2: 10.254.0.2 is outside the underlay",
             "'subnet: 10.255.0.0/24'|'subnet: banana'|underlay: subnet 'banana' must be IPv4 CIDR",
             "'id: 200'|'id: 100'|id must be unique",
             "'name: r1'|'name: b1'|vm name 'b1' is used twice",
-            "'02:aa:00:00:00:01'|'01:aa:00:00:00:01'|vm r2: MAC 01:aa:00:00:00:01 is multicast",
             "'name: t'|'name: t\nflavor: x'|Unrecognized field \"flavor\"",
             "'id: 100'|'id: lots'|at ",
     })

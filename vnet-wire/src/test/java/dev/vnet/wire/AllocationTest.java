@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class AllocationTest {
     private static final int PACKETS = 100_000;
 
-    private final VnetHeader vnet = new VnetHeader();
+    private final VnpHeader vnp = new VnpHeader();
     private final EthernetFrame ethernet = new EthernetFrame();
     private final Ipv4Packet ip = new Ipv4Packet();
     private final TcpSegment tcp = new TcpSegment();
@@ -44,26 +44,26 @@ class AllocationTest {
     }
 
     private static ByteBuffer datagram(byte[] frame) {
-        ByteBuffer buffer = ByteBuffer.allocateDirect(VnetHeader.LENGTH + frame.length);
-        VnetHeader.write(buffer, 0, 9);
-        buffer.put(VnetHeader.LENGTH, frame);
+        int ipLength = frame.length - EthernetFrame.HEADER_LENGTH;
+        ByteBuffer buffer = ByteBuffer.allocateDirect(VnpHeader.LENGTH + ipLength);
+        VnpHeader.write(buffer, 0, 9, 1_800_000_000L, 0);
+        buffer.put(VnpHeader.LENGTH, frame, EthernetFrame.HEADER_LENGTH, ipLength);
         return buffer;
     }
 
     private long process(ByteBuffer tcpDatagram, ByteBuffer udpDatagram, ByteBuffer icmpFrame, ByteBuffer arpFrame) {
         long sink = 0;
-        if (vnet.wrap(tcpDatagram, 0, tcpDatagram.limit()) && ethernet.wrap(tcpDatagram, vnet.innerOffset(), vnet.innerLength())
-            && ip.wrap(tcpDatagram, ethernet.payloadOffset(), ethernet.payloadLength())
+        if (vnp.wrap(tcpDatagram, 0, tcpDatagram.limit())
+            && ip.wrap(tcpDatagram, vnp.innerOffset(), vnp.innerLength())
             && tcp.wrap(tcpDatagram, ip.payloadOffset(), ip.payloadLength())) {
             ip.ttl(64);
             ip.updateHeaderChecksum();
             tcp.updateChecksum(ip.source(), ip.destination());
-            sink += vnet.networkId() + ethernet.destination() + ip.source() + tcp.sequence() + tcp.maximumSegmentSize()
+            sink += vnp.token() + vnp.expiry() + ip.source() + tcp.sequence() + tcp.maximumSegmentSize()
                 + (tcp.checksumValid(ip.source(), ip.destination()) ? 1 : 0);
         }
-        sink += VnetHeader.check(udpDatagram, 0, udpDatagram.limit()).ordinal();
-        if (vnet.wrap(udpDatagram, 0, udpDatagram.limit()) && ethernet.wrap(udpDatagram, vnet.innerOffset(), vnet.innerLength())
-            && ip.wrap(udpDatagram, ethernet.payloadOffset(), ethernet.payloadLength())
+        if (vnp.wrap(udpDatagram, 0, udpDatagram.limit())
+            && ip.wrap(udpDatagram, vnp.innerOffset(), vnp.innerLength())
             && udp.wrap(udpDatagram, ip.payloadOffset(), ip.payloadLength())) {
             sink += udp.destinationPort() + (udp.checksumValid(ip.source(), ip.destination()) ? 1 : 0);
         }

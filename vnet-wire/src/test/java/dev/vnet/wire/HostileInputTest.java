@@ -20,7 +20,7 @@ class HostileInputTest {
     private static final List<byte[]> TEMPLATES = List.of(
         RealPackets.TCP_SYN, RealPackets.UDP_HELLO, RealPackets.ICMP_ECHO_REQUEST, RealPackets.ICMP_ECHO_REPLY,
         RealPackets.ICMP_PORT_UNREACHABLE, RealPackets.ARP_REQUEST,
-        vnet(RealPackets.TCP_SYN), vnet(RealPackets.UDP_HELLO), vnet(RealPackets.ARP_REQUEST));
+        vnp(RealPackets.TCP_SYN), vnp(RealPackets.UDP_HELLO), vnp(RealPackets.ARP_REQUEST));
 
     private final EthernetFrame ethernet = new EthernetFrame();
     private final ArpPacket arp = new ArpPacket();
@@ -28,13 +28,15 @@ class HostileInputTest {
     private final IcmpPacket icmp = new IcmpPacket();
     private final UdpDatagram udp = new UdpDatagram();
     private final TcpSegment tcp = new TcpSegment();
-    private final VnetHeader vnet = new VnetHeader();
+    private final VnpHeader vnp = new VnpHeader();
     private final int[] accepted = new int[7];
 
-    private static byte[] vnet(byte[] frame) {
-        ByteBuffer buffer = ByteBuffer.allocate(VnetHeader.LENGTH + frame.length);
-        VnetHeader.write(buffer, 0, 42);
-        buffer.put(VnetHeader.LENGTH, frame);
+    /** A VNP datagram carrying the frame's IPv4 packet (the Ethernet header is not carried). */
+    private static byte[] vnp(byte[] frame) {
+        int ipLength = frame.length - EthernetFrame.HEADER_LENGTH;
+        ByteBuffer buffer = ByteBuffer.allocate(VnpHeader.LENGTH + ipLength);
+        VnpHeader.write(buffer, 0, 0x0102030405060708L, 1_800_000_000L, 0);
+        buffer.put(VnpHeader.LENGTH, frame, EthernetFrame.HEADER_LENGTH, ipLength);
         return buffer.array();
     }
 
@@ -98,10 +100,10 @@ class HostileInputTest {
     }
 
     private void exerciseAll(ByteBuffer buffer, int offset, int length) {
-        if (vnet.wrap(buffer, offset, length)) {
+        if (vnp.wrap(buffer, offset, length)) {
             accepted[0]++;
-            exerciseVnet(offset, length);
-            exerciseEthernet(buffer, vnet.innerOffset(), vnet.innerLength());
+            exerciseVnp(offset, length);
+            exerciseIpv4(buffer, vnp.innerOffset(), vnp.innerLength());
         }
         exerciseEthernet(buffer, offset, length);
         exerciseIpv4(buffer, offset, length);
@@ -109,11 +111,16 @@ class HostileInputTest {
         exerciseL4(buffer, offset, length);
     }
 
-    private void exerciseVnet(int offset, int length) {
-        vnet.networkId();
-        assertThat(vnet.networkId()).isNotZero();
-        assertWithin(vnet.innerOffset(), vnet.innerLength(), offset, length);
-        assertThat(vnet.innerLength()).isGreaterThanOrEqualTo(EthernetFrame.MIN_LENGTH);
+    private void exerciseVnp(int offset, int length) {
+        vnp.token();
+        vnp.expiry();
+        vnp.flags();
+        assertWithin(vnp.innerOffset(), vnp.innerLength(), offset, length);
+        assertThat(vnp.innerLength()).isGreaterThanOrEqualTo(Ipv4Packet.MIN_HEADER_LENGTH);
+        if (vnp.hasReturnToken()) {
+            vnp.returnToken();
+            vnp.returnExpiry();
+        }
     }
 
     private void exerciseEthernet(ByteBuffer buffer, int offset, int length) {

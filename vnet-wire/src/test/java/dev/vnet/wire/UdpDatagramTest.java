@@ -22,7 +22,7 @@ class UdpDatagramTest {
         assertThat(udp.wrap(buffer, ip.payloadOffset(), ip.payloadLength())).isTrue();
 
         assertThat(udp.sourcePort()).isEqualTo(42151);
-        assertThat(udp.destinationPort()).isEqualTo(VnetHeader.DEFAULT_PORT);
+        assertThat(udp.destinationPort()).isEqualTo(47900);
         assertThat(udp.lengthField()).isEqualTo(18);
         assertThat(udp.checksum()).isEqualTo(0x822e);
         assertThat(udp.computeChecksum(ip.source(), ip.destination())).isEqualTo(0x822e);
@@ -48,7 +48,7 @@ class UdpDatagramTest {
     @MethodSource("dev.vnet.wire.Buffers#shapes")
     void writeHeaderAndSettersRoundTrip(Buffers.Kind kind, int offset) {
         ByteBuffer buffer = kind.holding(new byte[12], offset);
-        UdpDatagram.writeHeader(buffer, offset, 40000, VnetHeader.DEFAULT_PORT, 4);
+        UdpDatagram.writeHeader(buffer, offset, 40000, 47900, 4);
         assertThat(Buffers.bytes(buffer, offset, 8)).isEqualTo(Buffers.hex("9c40 bb1c 000c 0000"));
 
         assertThat(udp.wrap(buffer, offset, 12)).isTrue();
