@@ -164,6 +164,33 @@ class LabIT {
 
     @Test
     @Order(5)
+    void registryDownKeepsValidTokensWorkingAndARestartAfterKill9LosesNothing() throws Exception {
+        List<dev.vnet.registry.Vm> assignedBefore;
+        try (var admin = lab.registryAdmin()) {
+            assignedBefore = admin.listVms();
+        }
+        ProcessHandle registry = Lab.registryProcess(LAB).orElseThrow();
+        registry.destroyForcibly(); // SIGKILL: no chance to flush or say goodbye
+        registry.onExit().get(10, TimeUnit.SECONDS);
+        LabChecks check = new LabChecks(lab);
+
+        assertThat(check.ping("blue1", lab.vm("blue2").address()).passed()).as("a pair with a valid token").isTrue();
+        long unavailableBefore = lab.counters("host2").value("drop.registry-unavailable");
+        assertThat(check.ping("blue2", lab.vm("blue3").address()).passed()).as("a new pair without the registry").isFalse();
+        assertThat(lab.counters("host2").value("drop.registry-unavailable")).isGreaterThan(unavailableBefore);
+
+        Lab.restartRegistry(lab, Launchers.sameJvm());
+        try (var admin = lab.registryAdmin()) {
+            assertThat(admin.listVms()).as("every assignment survived kill -9").isEqualTo(assignedBefore);
+        }
+        Thread.sleep(1_500); // past the pair's retry pause
+        // host1's agent still holds the keys it fetched before the restart: tokens from the restarted
+        // registry validate only if the keys survived byte for byte.
+        assertThat(check.ping("blue2", lab.vm("blue3").address()).passed()).as("the new pair after the restart").isTrue();
+    }
+
+    @Test
+    @Order(6)
     void labDownLeavesNothingBehind() {
         List<Long> agentPids = LabState.load(LAB).orElseThrow().agents().stream().map(LabState.Agent::pid).toList();
         List<String> removed = lab.down();
@@ -174,7 +201,7 @@ class LabIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void labDownCleansUpAfterTheLabCommandWasKilledHalfWay() throws Exception {
         String crashed = "crash";
         Path topology = Files.createTempFile("vnet-crash", ".yaml");
@@ -201,7 +228,7 @@ class LabIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void demoCommandKeepsItsLabOnRequestAndLabDownRemovesIt() {
         assertThat(vnet("demo", "--keep")).contains("all checks passed", "lab kept");
         List<Long> agentPids = LabState.load("demo").orElseThrow().agents().stream().map(LabState.Agent::pid).toList();

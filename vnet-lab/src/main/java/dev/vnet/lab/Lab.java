@@ -174,6 +174,23 @@ public final class Lab {
                 "registry", state);
     }
 
+    /**
+     * Starts the lab's registry again (after it died or was killed) over the same store, and waits until
+     * it answers. Agents keep running; their token requests succeed again once it is back.
+     */
+    public static void restartRegistry(RunningLab lab, Launcher launcher) {
+        LabState state = LabState.load(lab.name()).orElseThrow(() -> new LabException("lab " + lab.name() + " has no journal"));
+        Process registry = startRegistry(lab.topology(), launcher, state);
+        awaitRegistry(lab.name(), registry).close();
+    }
+
+    /** The PID of the lab's registry process as journaled last, if it is alive. */
+    public static Optional<ProcessHandle> registryProcess(String lab) {
+        return LabState.load(lab).flatMap(state -> state.agents().stream()
+                        .filter(a -> a.host().equals("registry")).reduce((first, second) -> second))
+                .flatMap(a -> ProcessHandle.of(a.pid())).filter(ProcessHandle::isAlive);
+    }
+
     /** Waits until the registry answers on its admin socket; returns an admin client. */
     private static RegistryClient awaitRegistry(String lab, Process registry) {
         Path socket = LabNames.registrySocket(lab);
