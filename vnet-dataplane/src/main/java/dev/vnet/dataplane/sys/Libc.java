@@ -37,6 +37,9 @@ public final class Libc {
     public static final int SO_SNDBUF = 7;
     public static final int SO_RCVTIMEO = 20;
     public static final int SHUT_RDWR = 2;
+    public static final int SOL_UDP = 17;
+    public static final int UDP_SEGMENT = 103;
+    public static final int UDP_GRO = 104;
     public static final int CLONE_NEWNET = 0x40000000;
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
@@ -53,6 +56,10 @@ public final class Libc {
     private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle IOCTL = bind("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle IOCTL_VALUE = bind("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle SENDMSG = bind("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle RECVMSG = bind("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle READ = bind("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle WRITE = bind("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle SOCKET = bind("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
@@ -109,6 +116,33 @@ public final class Libc {
     public int ioctl(int fd, long request, MemorySegment argument) {
         try {
             return (int) IOCTL.invokeExact(callState, fd, request, argument);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** An ioctl whose argument is a value, not a pointer (TUNSETOFFLOAD takes its flags this way). */
+    public int ioctlValue(int fd, long request, long value) {
+        try {
+            return (int) IOCTL_VALUE.invokeExact(callState, fd, request, value);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code sendmsg} with a {@code struct msghdr} at a native address. */
+    public long sendmsg(int fd, long messageAddress, int flags) {
+        try {
+            return (long) SENDMSG.invokeExact(callState, fd, messageAddress, flags);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code recvmsg} with a {@code struct msghdr} at a native address. */
+    public long recvmsg(int fd, long messageAddress, int flags) {
+        try {
+            return (long) RECVMSG.invokeExact(callState, fd, messageAddress, flags);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -20,20 +20,40 @@ public final class TapDevice implements AutoCloseable {
     static final long TUNSETIFF = 0x400454CAL;
     static final short IFF_TAP = 0x0002;
     static final short IFF_NO_PI = 0x1000;
+    static final short IFF_VNET_HDR = 0x4000;
+    /** {@code _IOW('T', 208, unsigned int)}. */
+    static final long TUNSETOFFLOAD = 0x400454D0L;
+    static final int TUN_F_CSUM = 0x01;
+    static final int TUN_F_TSO4 = 0x02;
+    static final int TUN_F_TSO6 = 0x04;
+    static final int TUN_F_TSO_ECN = 0x08;
     private static final int IFNAMSIZ = 16;
     private static final int IFREQ_SIZE = 40;
 
     private final String name;
     private final int fd;
+    private final boolean offloads;
     private volatile boolean closed;
 
-    private TapDevice(String name, int fd) {
+    private TapDevice(String name, int fd, boolean offloads) {
         this.name = name;
         this.fd = fd;
+        this.offloads = offloads;
     }
 
-    /** Creates a TAP named {@code name} in the calling thread's network namespace. */
+    /** Creates a TAP named {@code name} in the calling thread's network namespace, without offloads. */
     public static TapDevice create(String name) {
+        return create(name, false);
+    }
+
+    /**
+     * Creates a TAP named {@code name} in the calling thread's network namespace.
+     *
+     * @param offloads with {@code IFF_VNET_HDR} every frame carries a {@code virtio_net_hdr} both ways,
+     *                 and {@code TUNSETOFFLOAD} lets the VM's kernel hand over unchecksummed packets and
+     *                 TCP super-frames of up to 64 KB (and accept them from us)
+     */
+    public static TapDevice create(String name, boolean offloads) {
         byte[] nameBytes = name.getBytes(StandardCharsets.US_ASCII);
         if (nameBytes.length == 0 || nameBytes.length >= IFNAMSIZ) {
             throw new IllegalArgumentException("interface name must be 1-15 characters: '" + name + "'");
@@ -46,14 +66,19 @@ public final class TapDevice implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ifreq = arena.allocate(IFREQ_SIZE);
             MemorySegment.copy(MemorySegment.ofArray(nameBytes), 0, ifreq, 0, nameBytes.length);
-            ifreq.set(JAVA_SHORT, IFNAMSIZ, (short) (IFF_TAP | IFF_NO_PI));
+            ifreq.set(JAVA_SHORT, IFNAMSIZ, (short) (IFF_TAP | IFF_NO_PI | (offloads ? IFF_VNET_HDR : 0)));
             if (libc.ioctl(fd, TUNSETIFF, ifreq) < 0) {
                 NativeException failure = libc.failure("ioctl(TUNSETIFF, " + name + ")");
                 libc.close(fd);
                 throw failure;
             }
+            if (offloads && libc.ioctlValue(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN) < 0) {
+                NativeException failure = libc.failure("ioctl(TUNSETOFFLOAD, " + name + ")");
+                libc.close(fd);
+                throw failure;
+            }
             String actual = ifreq.getString(0, StandardCharsets.US_ASCII);
-            return new TapDevice(actual, fd);
+            return new TapDevice(actual, fd, offloads);
         }
     }
 
@@ -63,6 +88,11 @@ public final class TapDevice implements AutoCloseable {
 
     public int fd() {
         return fd;
+    }
+
+    /** Whether every frame read or written carries a {@code virtio_net_hdr} in front. */
+    public boolean offloads() {
+        return offloads;
     }
 
     /**

@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
@@ -113,6 +114,133 @@ public final class UdpSocket implements AutoCloseable {
                 throw libc.failure("getsockname");
             }
             return ((sockaddr.get(JAVA_BYTE, 2) & 0xFF) << 8) | (sockaddr.get(JAVA_BYTE, 3) & 0xFF);
+        }
+    }
+
+    /** Lets the kernel hand over runs of same-size datagrams as one buffer ({@code UDP_GRO}). */
+    public void enableGro() {
+        Libc libc = new Libc();
+        try (Arena arena = Arena.ofConfined()) {
+            if (libc.setsockopt(fd, Libc.SOL_UDP, Libc.UDP_GRO, arena.allocateFrom(JAVA_INT, 1)) < 0) {
+                throw libc.failure("setsockopt(UDP_GRO)");
+            }
+        }
+    }
+
+    /**
+     * Sends {@code length} bytes as datagrams of {@code segmentSize} bytes each (the last may be shorter)
+     * with one {@code sendmsg} and {@code UDP_SEGMENT}: the kernel cuts them, not us.
+     *
+     * @return bytes sent, or {@code -errno}
+     */
+    public int sendSegmented(Libc libc, Message message, PacketBuffer buffer, int index, int length, int segmentSize,
+                             MemorySegment destination) {
+        message.prepareSend(buffer.address(index), length, segmentSize, destination);
+        long n = libc.sendmsg(fd, message.header.address(), 0);
+        return n >= 0 ? (int) n : -libc.errno();
+    }
+
+    /**
+     * Receives one datagram, or with {@link #enableGro()} a run of same-size datagrams from one sender,
+     * back to back; {@link Message#segmentSize()} then says where each ends, and
+     * {@link Message#senderAddress()}/{@link Message#senderPort()} who sent them.
+     *
+     * @return bytes received, or {@code -errno}
+     */
+    public int receiveBatch(Libc libc, Message message, PacketBuffer buffer, int index, int maxLength) {
+        message.prepareReceive(buffer.address(index), maxLength);
+        long n = libc.recvmsg(fd, message.header.address(), 0);
+        if (n < 0) {
+            return -libc.errno();
+        }
+        message.readSegmentSize((int) n);
+        return (int) n;
+    }
+
+    /**
+     * A preallocated {@code struct msghdr} with one {@code iovec}, a control buffer and a sender
+     * address, reused for every {@code sendmsg}/{@code recvmsg} of one thread (x86-64/aarch64 layout).
+     */
+    public static final class Message {
+        private static final int MSGHDR_SIZE = 56;
+        private static final int CONTROL_SIZE = 64;
+        private static final int CMSG_HEADER = 16;
+        private final MemorySegment header;
+        private final MemorySegment iovec;
+        private final MemorySegment control;
+        private final MemorySegment sender;
+        private int segmentSize;
+
+        public Message(Arena arena) {
+            header = arena.allocate(MSGHDR_SIZE, 8);
+            iovec = arena.allocate(16, 8);
+            control = arena.allocate(CONTROL_SIZE, 8);
+            sender = arena.allocate(SOCKADDR_IN_SIZE, 8);
+        }
+
+        void prepareSend(long data, int length, int segment, MemorySegment destination) {
+            iovec.set(JAVA_LONG, 0, data);
+            iovec.set(JAVA_LONG, 8, length);
+            header.set(JAVA_LONG, 0, destination.address());
+            header.set(JAVA_INT, 8, (int) destination.byteSize());
+            header.set(JAVA_LONG, 16, iovec.address());
+            header.set(JAVA_LONG, 24, 1);
+            if (segment > 0 && segment < length) {
+                control.set(JAVA_LONG, 0, CMSG_HEADER + 2);           // cmsg_len = CMSG_LEN(sizeof(uint16_t))
+                control.set(JAVA_INT, 8, Libc.SOL_UDP);
+                control.set(JAVA_INT, 12, Libc.UDP_SEGMENT);
+                control.set(JAVA_SHORT, CMSG_HEADER, (short) segment);
+                header.set(JAVA_LONG, 32, control.address());
+                header.set(JAVA_LONG, 40, CMSG_HEADER + 8);           // CMSG_SPACE(sizeof(uint16_t))
+            } else {
+                header.set(JAVA_LONG, 32, 0L);
+                header.set(JAVA_LONG, 40, 0L);
+            }
+            header.set(JAVA_INT, 48, 0);
+        }
+
+        void prepareReceive(long data, int maxLength) {
+            iovec.set(JAVA_LONG, 0, data);
+            iovec.set(JAVA_LONG, 8, maxLength);
+            header.set(JAVA_LONG, 0, sender.address());
+            header.set(JAVA_INT, 8, SOCKADDR_IN_SIZE);
+            header.set(JAVA_LONG, 16, iovec.address());
+            header.set(JAVA_LONG, 24, 1);
+            header.set(JAVA_LONG, 32, control.address());
+            header.set(JAVA_LONG, 40, CONTROL_SIZE);
+            header.set(JAVA_INT, 48, 0);
+        }
+
+        void readSegmentSize(int received) {
+            segmentSize = received;
+            long controlLength = header.get(JAVA_LONG, 40);
+            long at = 0;
+            while (at + CMSG_HEADER <= controlLength) {
+                long length = control.get(JAVA_LONG, at);
+                if (length < CMSG_HEADER) {
+                    break;
+                }
+                if (control.get(JAVA_INT, at + 8) == Libc.SOL_UDP && control.get(JAVA_INT, at + 12) == Libc.UDP_GRO) {
+                    int gro = control.get(JAVA_INT, at + CMSG_HEADER);
+                    if (gro > 0) {
+                        segmentSize = gro;
+                    }
+                }
+                at += (length + 7) & ~7L;
+            }
+        }
+
+        /** The size of each datagram of the last receive (only the last one may be shorter). */
+        public int segmentSize() {
+            return segmentSize;
+        }
+
+        public int senderAddress() {
+            return sender.get(JAVA_INT.withOrder(ByteOrder.BIG_ENDIAN), 4);
+        }
+
+        public int senderPort() {
+            return ((sender.get(JAVA_BYTE, 2) & 0xFF) << 8) | (sender.get(JAVA_BYTE, 3) & 0xFF);
         }
     }
 

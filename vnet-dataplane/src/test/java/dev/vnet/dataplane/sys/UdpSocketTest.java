@@ -35,6 +35,40 @@ class UdpSocketTest {
     }
 
     @Test
+    void oneSegmentedSendArrivesAsOneGroBatchOrAsSeparateDatagrams() {
+        try (UdpSocket gro = UdpSocket.bind(LOOPBACK, 0); UdpSocket plain = UdpSocket.bind(LOOPBACK, 0);
+             UdpSocket sender = UdpSocket.bind(LOOPBACK, 0); Arena arena = Arena.ofConfined()) {
+            gro.enableGro();
+            Libc libc = new Libc();
+            UdpSocket.Message message = new UdpSocket.Message(arena);
+            PacketBuffer out = PacketBuffer.allocate(arena, 4096);
+            for (int i = 0; i < 350; i++) {
+                out.buffer().put(i, (byte) i);
+            }
+            assertThat(sender.sendSegmented(libc, message, out, 0, 350, 100,
+                    UdpSocket.socketAddress(arena, LOOPBACK, gro.localPort()))).isEqualTo(350);
+            assertThat(sender.sendSegmented(libc, message, out, 0, 350, 100,
+                    UdpSocket.socketAddress(arena, LOOPBACK, plain.localPort()))).isEqualTo(350);
+
+            PacketBuffer in = PacketBuffer.allocate(arena, 65536);
+            UdpSocket.Message received = new UdpSocket.Message(arena);
+            assertThat(gro.receiveBatch(libc, received, in, 0, 65536)).isEqualTo(350);
+            assertThat(received.segmentSize()).isEqualTo(100);
+            assertThat(received.senderAddress()).isEqualTo(LOOPBACK);
+            assertThat(received.senderPort()).isEqualTo(sender.localPort());
+            for (int i = 0; i < 350; i++) {
+                assertThat(in.buffer().get(i)).isEqualTo((byte) i);
+            }
+            int[] sizes = new int[4];
+            for (int i = 0; i < 4; i++) {
+                sizes[i] = plain.receiveBatch(libc, received, in, 0, 65536);
+                assertThat(received.segmentSize()).isEqualTo(sizes[i]);
+            }
+            assertThat(sizes).containsExactly(100, 100, 100, 50);
+        }
+    }
+
+    @Test
     void bindingATakenPortFailsWithTheErrno() {
         try (UdpSocket first = UdpSocket.bind(LOOPBACK, 0)) {
             assertThatThrownBy(() -> UdpSocket.bind(LOOPBACK, first.localPort()))
