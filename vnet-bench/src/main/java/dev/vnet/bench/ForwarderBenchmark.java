@@ -93,6 +93,13 @@ public class ForwarderBenchmark {
                 datagramLength = length;
                 return true;
             }
+
+            @Override
+            public boolean toUnderlaySegmented(LocalVm source, MemorySegment destination, PacketBuffer packet, int index,
+                                               int length, int segmentSize) {
+                sent += length;
+                return true;
+            }
         };
         outbound = new OutboundForwarder(a, new LocalVms(List.of(a)), (vm, destination) -> CompletableFuture.completedFuture(grant),
                 egress, () -> egress, dataplane, SystemEpochClock.INSTANCE, 1500);

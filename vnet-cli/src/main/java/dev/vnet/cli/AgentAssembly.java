@@ -44,7 +44,7 @@ final class AgentAssembly {
         JSON.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), attachments);
     }
 
-    static AgentConfig config(HostAssignments assignments, List<Attachment> attachments, int underlayMtu) {
+    static AgentConfig config(HostAssignments assignments, List<Attachment> attachments, int underlayMtu, boolean offloads) {
         Map<String, Attachment> byVm = attachments.stream().collect(Collectors.toMap(Attachment::vm, Function.identity()));
         List<AgentConfig.Vm> vms = new ArrayList<>();
         for (VmAssignment assignment : assignments.vms()) {
@@ -61,6 +61,6 @@ final class AgentAssembly {
         Duration ttl = assignments.tokenTtl();
         long maxTtlSeconds = ttl.compareTo(Duration.ofSeconds(Integer.MAX_VALUE)) > 0 ? Integer.MAX_VALUE : ttl.toSeconds();
         return new AgentConfig(assignments.host(), Ipv4Address.toString(assignments.address()), underlayMtu,
-                assignments.clockSkew().toSeconds(), maxTtlSeconds, vms);
+                assignments.clockSkew().toSeconds(), maxTtlSeconds, offloads, vms);
     }
 }

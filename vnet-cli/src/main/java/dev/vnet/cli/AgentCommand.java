@@ -46,6 +46,10 @@ final class AgentCommand implements Callable<Integer> {
     @Option(names = "--underlay-mtu", defaultValue = "1500", description = "The underlay's IP MTU (default ${DEFAULT-VALUE}).")
     int underlayMtu;
 
+    @Option(names = "--offloads", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "TAP offloads (TSO, checksum) and UDP GSO/GRO (default on; --no-offloads: one frame per syscall).")
+    boolean offloads;
+
     @Override
     public Integer call() throws Exception {
         if (registry == null || tlsDirectory == null || host == null || attachments == null || counters == null) {
@@ -57,7 +61,7 @@ final class AgentCommand implements Callable<Integer> {
         RegistryClient client = RegistryClient.connect(registry, tls);
         RegistryClient tokens = client.withDeadline(TOKEN_DEADLINE);
         var local = AgentAssembly.readAttachments(attachments);
-        AgentProcess.run(() -> AgentAssembly.config(client.getHostAssignments(), local, underlayMtu),
+        AgentProcess.run(() -> AgentAssembly.config(client.getHostAssignments(), local, underlayMtu, offloads),
                 new RegistryTokenSource(tokens), counters, client);
         return 0;
     }

@@ -79,6 +79,44 @@ class LabIT {
 
     @Test
     @Order(2)
+    void aLargeFileCrossesHostsOverTcpIntactWithOffloads() throws Exception {
+        Path directory = Files.createTempDirectory("vnet-it-file");
+        Path sent = directory.resolve("sent.bin");
+        Path received = directory.resolve("received.bin");
+        byte[] content = new byte[96 << 20];
+        new Random(42).nextBytes(content);
+        Files.write(sent, content);
+        List<String> peer = new ArrayList<>(Launchers.sameJvm().vnetCommand());
+        peer.set(peer.size() - 1, TcpFilePeer.class.getName());
+        List<String> receiver = new ArrayList<>(peer);
+        receiver.addAll(List.of("receive", "5300", received.toString()));
+        Process server = lab.spawn("blue2", receiver.toArray(String[]::new));
+        try {
+            for (int i = 0; i < 200 && lab.exec("blue2", java.time.Duration.ofSeconds(5), "ss", "-Hltn", "sport", "= :5300").output().isBlank(); i++) {
+                Thread.sleep(50);
+            }
+            List<String> sender = new ArrayList<>(peer);
+            sender.addAll(List.of("send", lab.vm("blue2").address(), "5300", sent.toString()));
+            Shell.Result result = lab.exec("blue1", java.time.Duration.ofSeconds(90), sender.toArray(String[]::new));
+            assertThat(result.ok()).as("sender: " + result.output()).isTrue();
+            assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(sha256(received)).isEqualTo(sha256(sent));
+            assertThat(lab.counters("host1").value("offload.tso_segments")).as("sent as TSO segments").isPositive();
+            assertThat(lab.counters("host2").value("offload.gro_frames")).as("delivered coalesced").isPositive();
+        } finally {
+            server.destroyForcibly();
+            Files.deleteIfExists(sent);
+            Files.deleteIfExists(received);
+            Files.deleteIfExists(directory);
+        }
+    }
+
+    private static String sha256(Path file) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    }
+
+    @Test
+    @Order(3)
     void garbageAndForgeriesOnTheUnderlayAreDroppedByReasonAndTrafficStillFlows() throws Exception {
         Map<String, Long> before = lab.counters("host1").snapshot();
         int host1 = Ipv4Address.parse(lab.hostAddress("host1"));
@@ -115,7 +153,7 @@ class LabIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void malformedFramesFromAVmAreDroppedByReasonAndTrafficStillFlows() throws Exception {
         Map<String, Long> before = lab.counters("host1").snapshot();
         long blue1Mac = MacAddress.parse(lab.vm("blue1").mac());
@@ -139,7 +177,7 @@ class LabIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void agentStatsAndLabStatusReadTheLiveLab() {
         assertThat(vnet("agent", "stats", "--lab", LAB, "--host", "host1"))
                 .contains("host1:", "port.blue1.rx_packets", "drop.malformed-encapsulation", "arp.replies");
@@ -163,7 +201,7 @@ class LabIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void registryDownKeepsValidTokensWorkingAndARestartAfterKill9LosesNothing() throws Exception {
         List<dev.vnet.registry.Vm> assignedBefore;
         try (var admin = lab.registryAdmin()) {
@@ -190,7 +228,7 @@ class LabIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void labDownLeavesNothingBehind() {
         List<Long> agentPids = LabState.load(LAB).orElseThrow().agents().stream().map(LabState.Agent::pid).toList();
         List<String> removed = lab.down();
@@ -201,7 +239,7 @@ class LabIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void labDownCleansUpAfterTheLabCommandWasKilledHalfWay() throws Exception {
         String crashed = "crash";
         Path topology = Files.createTempFile("vnet-crash", ".yaml");
@@ -228,7 +266,7 @@ class LabIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void demoCommandKeepsItsLabOnRequestAndLabDownRemovesIt() {
         assertThat(vnet("demo", "--keep")).contains("all checks passed", "lab kept");
         List<Long> agentPids = LabState.load("demo").orElseThrow().agents().stream().map(LabState.Agent::pid).toList();

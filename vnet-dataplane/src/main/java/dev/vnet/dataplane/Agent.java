@@ -8,6 +8,7 @@ import dev.vnet.dataplane.sys.TapDevice;
 import dev.vnet.dataplane.sys.UdpSocket;
 import dev.vnet.wire.Ipv4Address;
 import dev.vnet.wire.MacAddress;
+import dev.vnet.wire.VirtioNetHeader;
 import org.agrona.concurrent.EpochClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,11 +71,14 @@ public final class Agent implements AutoCloseable {
         int vmMtu = OutboundForwarder.vmMtu(config.underlayMtu());
         List<LocalVm> vms = new ArrayList<>();
         for (AgentConfig.Vm spec : config.vms()) {
-            TapDevice tap = TapDevice.create(spec.tap());
+            TapDevice tap = TapDevice.create(spec.tap(), config.offloads());
             taps.add(tap);
             DeviceCommands.moveToNamespace(tap.name(), spec.mac(), vmMtu, spec.namespace());
             UdpSocket socket = UdpSocket.bind(underlay, spec.port());
             sockets.add(socket);
+            if (config.offloads()) {
+                socket.enableGro();
+            }
             vms.add(new LocalVm(spec.name(), (int) spec.networkId(), Ipv4Address.parse(spec.address()),
                     spec.prefixLength(), MacAddress.parse(spec.mac()), spec.port(), spec.keyBytes(), tap, socket, counters));
             LOG.info("vm {}: TAP {} in {}, {} {} port {}", spec.name(), tap.name(), spec.namespace(), spec.address(),
@@ -83,15 +87,17 @@ public final class Agent implements AutoCloseable {
         LocalVms locals = new LocalVms(vms);
         for (LocalVm vm : vms) {
             Libc tapLibc = new Libc();
-            OutboundForwarder outbound = new OutboundForwarder(vm, locals, tokens, new SyscallEgress(tapLibc),
-                    () -> new SyscallEgress(new Libc()), dataplaneCounters, clock, config.underlayMtu());
+            OutboundForwarder outbound = new OutboundForwarder(vm, locals, tokens, new SyscallEgress(tapLibc, new UdpSocket.Message(arena)),
+                    () -> new SyscallEgress(new Libc(), new UdpSocket.Message(Arena.ofAuto())), dataplaneCounters, clock,
+                    config.underlayMtu());
             Libc portLibc = new Libc();
-            InboundForwarder inbound = new InboundForwarder(vm, outbound, new SyscallEgress(portLibc), dataplaneCounters,
-                    clock, config.skewSeconds(), config.maxTtlSeconds());
+            InboundForwarder inbound = new InboundForwarder(vm, outbound, new SyscallEgress(portLibc, new UdpSocket.Message(arena)),
+                    dataplaneCounters, clock, config.skewSeconds(), config.maxTtlSeconds());
             threads.add(Thread.ofPlatform().name("tap-" + vm.name()).daemon().start(() -> readTap(vm, tapLibc, outbound)));
             threads.add(Thread.ofPlatform().name("port-" + vm.name()).daemon().start(() -> readPort(vm, portLibc, inbound)));
         }
-        LOG.info("host {}: underlay {}, {} VMs", config.host(), config.underlayAddress(), vms.size());
+        LOG.info("host {}: underlay {}, {} VMs, offloads {}", config.host(), config.underlayAddress(), vms.size(),
+                config.offloads() ? "on (TSO, checksum, UDP GSO/GRO)" : "off");
     }
 
     public DataplaneCounters dataplaneCounters() {
@@ -100,10 +106,12 @@ public final class Agent implements AutoCloseable {
 
     private void readTap(LocalVm vm, Libc libc, OutboundForwarder forwarder) {
         PacketBuffer packet = PacketBuffer.allocate(arena, OutboundForwarder.HEADROOM + MAX_FRAME);
+        // With offloads the virtio header lands just before the frame, where the forwarder expects it.
+        int header = vm.offloads() ? VirtioNetHeader.LENGTH : 0;
         while (running) {
-            int n = vm.tap().read(libc, packet, OutboundForwarder.HEADROOM, MAX_FRAME);
-            if (n >= 0) {
-                forwarder.fromVm(packet, OutboundForwarder.HEADROOM, n);
+            int n = vm.tap().read(libc, packet, OutboundForwarder.HEADROOM - header, MAX_FRAME);
+            if (n >= header) {
+                forwarder.fromVm(packet, OutboundForwarder.HEADROOM, n - header);
             } else if (-n != Libc.EINTR && -n != Libc.EAGAIN) {
                 if (running) {
                     LOG.error("vm {}: reading its TAP failed: {}; its outbound path stops", vm.name(), Libc.strerror(-n));
@@ -114,12 +122,13 @@ public final class Agent implements AutoCloseable {
     }
 
     private void readPort(LocalVm vm, Libc libc, InboundForwarder forwarder) {
-        PacketBuffer packet = PacketBuffer.allocate(arena, MAX_FRAME);
-        UdpSocket.Sender sender = new UdpSocket.Sender(arena);
+        PacketBuffer packet = PacketBuffer.allocate(arena, InboundForwarder.HEADROOM + MAX_FRAME);
+        UdpSocket.Message message = new UdpSocket.Message(arena);
         while (running) {
-            int n = vm.socket().receive(libc, packet, 0, MAX_FRAME, sender);
+            int n = vm.socket().receiveBatch(libc, message, packet, InboundForwarder.HEADROOM, MAX_FRAME);
             if (n > 0 || (n == 0 && !vm.socket().isClosed())) {
-                forwarder.fromUnderlay(packet, 0, n, sender.address(), sender.port());
+                forwarder.fromUnderlayBatch(packet, InboundForwarder.HEADROOM, n, message.segmentSize(),
+                        message.senderAddress(), message.senderPort());
             } else if (n == 0) {
                 return;
             } else if (-n != Libc.EINTR && -n != Libc.EAGAIN) {
@@ -161,7 +170,7 @@ public final class Agent implements AutoCloseable {
     }
 
     /** Syscall-backed egress for one thread. */
-    private record SyscallEgress(Libc libc) implements Egress {
+    private record SyscallEgress(Libc libc, UdpSocket.Message message) implements Egress {
         @Override
         public boolean toVm(LocalVm vm, PacketBuffer packet, int index, int length) {
             return vm.tap().write(libc, packet, index, length) == length;
@@ -170,6 +179,12 @@ public final class Agent implements AutoCloseable {
         @Override
         public boolean toUnderlay(LocalVm source, MemorySegment destination, PacketBuffer packet, int index, int length) {
             return source.socket().send(libc, packet, index, length, destination) == length;
+        }
+
+        @Override
+        public boolean toUnderlaySegmented(LocalVm source, MemorySegment destination, PacketBuffer packet, int index,
+                                           int length, int segmentSize) {
+            return source.socket().sendSegmented(libc, message, packet, index, length, segmentSize, destination) == length;
         }
     }
 }

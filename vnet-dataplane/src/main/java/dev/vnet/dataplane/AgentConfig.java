@@ -7,9 +7,11 @@ import java.util.Objects;
 /**
  * What an agent needs to start: its host, the underlay, the token rules, and the VMs it runs as the
  * registry assigned them, joined with where each VM is attached on this host (namespace, TAP name).
+ * With {@code offloads}, TAPs carry virtio-net headers (TSO, checksum offload) and ports use
+ * {@code UDP_SEGMENT}/{@code UDP_GRO}; without, one frame per syscall (the comparison baseline).
  */
 public record AgentConfig(String host, String underlayAddress, int underlayMtu, long skewSeconds, long maxTtlSeconds,
-                          List<Vm> vms) {
+                          boolean offloads, List<Vm> vms) {
     public AgentConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(underlayAddress, "underlayAddress");

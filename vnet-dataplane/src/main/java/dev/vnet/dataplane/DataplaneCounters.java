@@ -16,6 +16,10 @@ public final class DataplaneCounters {
     final Counter tokenCacheHits;
     final Counter returnTokensSent;
     final Counter returnTokensLearned;
+    final Counter tsoSuperFrames;
+    final Counter tsoSegments;
+    final Counter groSegments;
+    final Counter groFrames;
     private final Counter[] drops;
 
     public DataplaneCounters(Counters counters) {
@@ -30,6 +34,10 @@ public final class DataplaneCounters {
         tokenCacheHits = counters.counter("token.cache_hits");
         returnTokensSent = counters.counter("token.return_sent");
         returnTokensLearned = counters.counter("token.return_learned");
+        tsoSuperFrames = counters.counter("offload.tso_superframes");
+        tsoSegments = counters.counter("offload.tso_segments");
+        groSegments = counters.counter("offload.gro_segments");
+        groFrames = counters.counter("offload.gro_frames");
         DropReason[] reasons = DropReason.values();
         drops = new Counter[reasons.length];
         for (DropReason reason : reasons) {

@@ -14,4 +14,11 @@ public interface Egress {
 
     /** Sends one VNP datagram from {@code source}'s port to {@code destination} (a sockaddr_in). */
     boolean toUnderlay(LocalVm source, MemorySegment destination, PacketBuffer packet, int index, int length);
+
+    /**
+     * Sends {@code length} bytes as VNP datagrams of {@code segmentSize} bytes each (the last may be
+     * shorter), with one syscall ({@code UDP_SEGMENT}).
+     */
+    boolean toUnderlaySegmented(LocalVm source, MemorySegment destination, PacketBuffer packet, int index, int length,
+                                int segmentSize);
 }

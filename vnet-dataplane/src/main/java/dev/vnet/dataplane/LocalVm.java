@@ -22,6 +22,7 @@ public final class LocalVm {
     private final byte[] key;
     private final TapDevice tap;
     private final UdpSocket socket;
+    private final boolean offloads;
     private final VnpTable pairs = new VnpTable();
     final Counter rxPackets;
     final Counter rxBytes;
@@ -30,6 +31,14 @@ public final class LocalVm {
 
     public LocalVm(String name, int networkId, int address, int prefixLength, long mac, int port, byte[] key,
                    TapDevice tap, UdpSocket socket, Counters counters) {
+        this(name, networkId, address, prefixLength, mac, port, key, tap, socket, tap != null && tap.offloads(), counters);
+    }
+
+    /**
+     * @param offloads frames to and from this VM carry a {@code virtio_net_hdr} (TSO, checksum offload)
+     */
+    public LocalVm(String name, int networkId, int address, int prefixLength, long mac, int port, byte[] key,
+                   TapDevice tap, UdpSocket socket, boolean offloads, Counters counters) {
         if (prefixLength < 8 || prefixLength > 30) {
             throw new IllegalArgumentException("vm " + name + ": prefix length must be 8-30, not " + prefixLength);
         }
@@ -43,6 +52,7 @@ public final class LocalVm {
         this.key = key.clone();
         this.tap = tap;
         this.socket = socket;
+        this.offloads = offloads;
         String prefix = "port." + name + ".";
         this.rxPackets = counters.counter(prefix + "rx_packets");
         this.rxBytes = counters.counter(prefix + "rx_bytes");
@@ -81,6 +91,11 @@ public final class LocalVm {
     /** A copy of the VM's secret key (the VM itself never sees it). */
     public byte[] key() {
         return key.clone();
+    }
+
+    /** Whether frames to and from this VM carry a {@code virtio_net_hdr}. */
+    public boolean offloads() {
+        return offloads;
     }
 
     public TapDevice tap() {

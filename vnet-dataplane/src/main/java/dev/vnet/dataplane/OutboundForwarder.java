@@ -6,6 +6,8 @@ import dev.vnet.wire.ArpPacket;
 import dev.vnet.wire.EthernetFrame;
 import dev.vnet.wire.Ipv4Packet;
 import dev.vnet.wire.MacAddress;
+import dev.vnet.wire.TcpSegmenter;
+import dev.vnet.wire.VirtioNetHeader;
 import dev.vnet.wire.VnpHeader;
 import dev.vnet.wire.VnpToken;
 import org.agrona.concurrent.EpochClock;
@@ -36,6 +38,12 @@ import java.util.function.Supplier;
  * (counted) and are retried after a pause. At 80 % of a token's life the next packet asks for a new one
  * while the current one keeps working, so a long flow never stalls.
  *
+ * <h2>Offloads</h2>
+ * With a TAP that carries {@code virtio_net_hdr}s, the VM's kernel hands over TCP super-frames of up
+ * to 64 KB with the checksum left partial. Such a frame is segmented ({@link TcpSegmenter}) straight
+ * into the layout {@code UDP_SEGMENT} wants, each segment behind its VNP header, and leaves with one
+ * {@code sendmsg}; partial checksums travel as partial (VNP flag C) and are never summed here.
+ *
  * <p>The fast path (valid grant) allocates nothing.
  */
 public final class OutboundForwarder {
@@ -43,12 +51,16 @@ public final class OutboundForwarder {
     /** The MAC the agent answers ARP with and writes as the source of frames it delivers. */
     public static final long GATEWAY_MAC = 0x02_56_4E_FF_FF_FEL;
     /** Bytes a caller must leave in front of a frame: the VNP header replaces the Ethernet header and 2 more. */
-    public static final int HEADROOM = VnpHeader.LENGTH;
+    public static final int HEADROOM = VnpHeader.LENGTH + VirtioNetHeader.LENGTH;
     /** Where a queued IPv4 packet starts in its slot. */
     static final int IP_HEADROOM = VnpHeader.LENGTH;
     private static final int UDP_IPV4_OVERHEAD = 20 + 8;
     private static final int ARP_FRAME_LENGTH = EthernetFrame.HEADER_LENGTH + ArpPacket.LENGTH;
     private static final long REFUSAL_RETRY_SECONDS = 5;
+    /** The most one UDP send may carry (65535 - 8 - 20), segmented or not. */
+    static final int MAX_SEGMENTED_SEND = 65507;
+    /** The kernel's UDP_MAX_SEGMENTS on older kernels; newer ones allow 128. */
+    static final int MAX_SEGMENTS_PER_SEND = 64;
     private static final long UNAVAILABLE_RETRY_SECONDS = 1;
 
     private final LocalVm vm;
@@ -62,7 +74,14 @@ public final class OutboundForwarder {
     private final EthernetFrame frame = new EthernetFrame();
     private final Ipv4Packet ipv4 = new Ipv4Packet();
     private final ArpPacket arp = new ArpPacket();
-    private final PacketBuffer arpReply = PacketBuffer.allocate(ARP_FRAME_LENGTH);
+    private final boolean offloads;
+    /** Where an offloaded reply frame starts: after its virtio header, if the TAP wants one. */
+    private final int replyStart;
+    private final PacketBuffer arpReply = PacketBuffer.allocate(VirtioNetHeader.LENGTH + ARP_FRAME_LENGTH);
+    private final VirtioNetHeader virtio = new VirtioNetHeader();
+    private final TcpSegmenter segmenter = new TcpSegmenter();
+    /** Segments of one super-frame: 64 KB of payload plus a VNP, IP and TCP header per segment. */
+    private final PacketBuffer segments = PacketBuffer.allocate(128 * 1024);
 
     /**
      * @param egress           this thread's egress
@@ -80,6 +99,8 @@ public final class OutboundForwarder {
         this.counters = counters;
         this.clock = clock;
         this.maxDatagram = underlayMtu - UDP_IPV4_OVERHEAD;
+        this.offloads = vm.offloads();
+        this.replyStart = offloads ? VirtioNetHeader.LENGTH : 0;
     }
 
     /** The MTU a VM's NIC must have so that each of its IPv4 packets fits in one datagram. */
@@ -87,11 +108,23 @@ public final class OutboundForwarder {
         return underlayMtu - UDP_IPV4_OVERHEAD - VnpHeader.LENGTH;
     }
 
-    /** Handles one frame read from the VM's TAP at {@code index}, with {@link #HEADROOM} free bytes before it. */
+    /**
+     * Handles one frame read from the VM's TAP at {@code index}, with {@link #HEADROOM} free bytes before
+     * it; with offloads, its {@code virtio_net_hdr} is the 10 bytes just before {@code index}.
+     */
     public void fromVm(PacketBuffer packet, int index, int length) {
         vm.rxPackets.increment();
         vm.rxBytes.add(length);
         ByteBuffer buffer = packet.buffer();
+        int gsoType = VirtioNetHeader.GSO_NONE;
+        int gsoSize = 0;
+        boolean partial = false;
+        if (offloads) {
+            virtio.wrap(buffer, index - VirtioNetHeader.LENGTH, VirtioNetHeader.LENGTH);
+            gsoType = virtio.gsoType();
+            gsoSize = virtio.gsoSize();
+            partial = virtio.needsChecksum();
+        }
         if (!frame.wrap(buffer, index, length)) {
             counters.drop(DropReason.MALFORMED_FRAME);
             return;
@@ -108,14 +141,14 @@ public final class OutboundForwarder {
                 } else if (ipv4.source() != vm.address()) {
                     counters.drop(DropReason.SPOOFED_SOURCE);
                 } else {
-                    forward(packet, index, length);
+                    forward(packet, index, length, gsoType, gsoSize, partial);
                 }
             }
             default -> counters.drop(DropReason.UNSUPPORTED_ETHER_TYPE);
         }
     }
 
-    private void forward(PacketBuffer packet, int index, int length) {
+    private void forward(PacketBuffer packet, int index, int length, int gsoType, int gsoSize, boolean partial) {
         int destination = ipv4.destination();
         if (MacAddress.isMulticast(frame.destination()) || (destination >>> 28) == 0xE
                 || destination == 0xFFFF_FFFF || destination == vm.broadcast()) {
@@ -130,12 +163,25 @@ public final class OutboundForwarder {
         if (neighbour != null) {
             frame.destination(neighbour.mac());
             frame.source(GATEWAY_MAC);
-            deliver(egress, neighbour, packet, index, length);
+            // Both TAPs of one agent speak the same header, so a super-frame passes through whole.
+            deliver(egress, neighbour, packet, index - replyStart, length + replyStart);
             return;
         }
         int ipIndex = frame.payloadOffset();
         int ipLength = ipv4.totalLength();
-        if (VnpHeader.LENGTH + ipLength > maxDatagram) {
+        int vnpFlags = partial ? VnpHeader.FLAG_CHECKSUM_PARTIAL : 0;
+        int segmentCount = 0;
+        if (gsoType != VirtioNetHeader.GSO_NONE) {
+            segmentCount = gsoType == VirtioNetHeader.GSO_TCPV4
+                    ? segmenter.segment(packet.buffer(), ipIndex, ipLength, gsoSize, segments.buffer(), 0, VnpHeader.LENGTH)
+                    : -1;
+            if (segmentCount < 0 || (segmentCount > 1 && segmenter.stride() > maxDatagram)
+                    || segmenter.lastLength() > maxDatagram) {
+                counters.drop(DropReason.TOO_BIG);
+                return;
+            }
+            vnpFlags = VnpHeader.FLAG_CHECKSUM_PARTIAL;
+        } else if (VnpHeader.LENGTH + ipLength > maxDatagram) {
             counters.drop(DropReason.TOO_BIG);
             return;
         }
@@ -154,24 +200,61 @@ public final class OutboundForwarder {
                 grant.refreshAt = now + UNAVAILABLE_RETRY_SECONDS;
                 renew(pair);
             }
-            send(egress, grant, packet, ipIndex, ipLength);
+            if (segmentCount > 0) {
+                sendSegments(grant, segmentCount);
+            } else {
+                send(egress, grant, packet, ipIndex, ipLength, vnpFlags);
+            }
+        } else if (segmentCount > 0) {
+            for (int i = 0; i < segmentCount; i++) {
+                int segment = i * segmenter.stride();
+                int segmentLength = (i == segmentCount - 1 ? segmenter.lastLength() : segmenter.stride()) - VnpHeader.LENGTH;
+                waitForToken(pair, segments, segment + VnpHeader.LENGTH, segmentLength, vnpFlags, now);
+            }
         } else {
-            waitForToken(pair, packet, ipIndex, ipLength, now);
+            waitForToken(pair, packet, ipIndex, ipLength, vnpFlags, now);
         }
     }
 
-    private void waitForToken(Vnp pair, PacketBuffer packet, int ipIndex, int ipLength, long now) {
+    /**
+     * Sends the segments of one super-frame, each behind its VNP header, in as few segmented sends as
+     * the kernel takes: one send carries at most {@link #MAX_SEGMENTED_SEND} bytes (the UDP length
+     * limit), which a full 64 KB super-frame plus per-segment headers exceeds, so it takes two.
+     */
+    private void sendSegments(ActiveGrant grant, int segmentCount) {
+        ByteBuffer out = segments.buffer();
+        int stride = segmenter.stride();
+        for (int i = 0; i < segmentCount; i++) {
+            VnpHeader.write(out, i * stride, grant.token, grant.expiry, VnpHeader.FLAG_CHECKSUM_PARTIAL);
+        }
+        int perSend = Math.max(1, Math.min(MAX_SEGMENTS_PER_SEND, MAX_SEGMENTED_SEND / stride));
+        counters.tsoSuperFrames.increment();
+        for (int first = 0; first < segmentCount; first += perSend) {
+            int count = Math.min(perSend, segmentCount - first);
+            boolean includesLast = first + count == segmentCount;
+            int length = (count - 1) * stride + (includesLast ? segmenter.lastLength() : stride);
+            if (egress.toUnderlaySegmented(vm, grant.socketAddress, segments, first * stride, length, stride)) {
+                counters.underlayTxPackets.add(count);
+                counters.underlayTxBytes.add(length);
+                counters.tsoSegments.add(count);
+            } else {
+                counters.drop(DropReason.UNDERLAY_SEND_FAILED);
+            }
+        }
+    }
+
+    private void waitForToken(Vnp pair, PacketBuffer packet, int ipIndex, int ipLength, int vnpFlags, long now) {
         synchronized (pair) {
             ActiveGrant grant = pair.grant;
             if (grant != null && grant.usableAt(now)) {
-                send(egress, grant, packet, ipIndex, ipLength); // completed while we were getting here
+                send(egress, grant, packet, ipIndex, ipLength, vnpFlags); // completed while we were getting here
                 return;
             }
             if (!pair.requestInFlight && pair.lastFailure != null && now < pair.retryAtSeconds) {
                 counters.drop(pair.lastFailure);
                 return;
             }
-            if (!pair.enqueue(packet, ipIndex, ipLength, IP_HEADROOM + maxDatagram + VnpHeader.RETURN_TOKEN_OPTION_LENGTH)) {
+            if (!pair.enqueue(packet, ipIndex, ipLength, vnpFlags, IP_HEADROOM + maxDatagram + VnpHeader.RETURN_TOKEN_OPTION_LENGTH)) {
                 counters.drop(DropReason.TOKEN_QUEUE_FULL);
             }
             if (!pair.requestInFlight) {
@@ -233,7 +316,7 @@ public final class OutboundForwarder {
         if (pair.queued() > 0) {
             Egress completion = completionEgress.get();
             for (int i = 0; i < pair.queued(); i++) {
-                send(completion, active, pair.queuedPacket(i), pair.queuedIndex(i), pair.queuedLength(i));
+                send(completion, active, pair.queuedPacket(i), pair.queuedIndex(i), pair.queuedLength(i), pair.queuedFlags(i));
             }
             pair.clearQueue();
         }
@@ -270,14 +353,14 @@ public final class OutboundForwarder {
         return new VnpToken(vm.key()).compute(grant.hostAddress(), grant.port(), destination, vm.address(), grant.expiry());
     }
 
-    private void send(Egress out, ActiveGrant grant, PacketBuffer packet, int ipIndex, int ipLength) {
+    private void send(Egress out, ActiveGrant grant, PacketBuffer packet, int ipIndex, int ipLength, int vnpFlags) {
         ByteBuffer buffer = packet.buffer();
         int datagram = VnpHeader.LENGTH + ipLength;
-        int flags = 0;
+        int flags = vnpFlags;
         if (grant.returnTokensLeft > 0 && datagram + VnpHeader.RETURN_TOKEN_OPTION_LENGTH <= maxDatagram) {
             grant.returnTokensLeft--;
             datagram += VnpHeader.writeReturnToken(buffer, ipIndex + ipLength, grant.returnToken, grant.expiry);
-            flags = VnpHeader.FLAG_OPTIONS;
+            flags |= VnpHeader.FLAG_OPTIONS;
             counters.returnTokensSent.increment();
         }
         int start = ipIndex - VnpHeader.LENGTH;
@@ -310,9 +393,12 @@ public final class OutboundForwarder {
             return;
         }
         ByteBuffer reply = arpReply.buffer();
-        EthernetFrame.writeHeader(reply, 0, vm.mac(), GATEWAY_MAC, EthernetFrame.ETHER_TYPE_ARP);
-        ArpPacket.writeReply(reply, EthernetFrame.HEADER_LENGTH, GATEWAY_MAC, target, vm.mac(), arp.senderIp());
-        if (egress.toVm(vm, arpReply, 0, ARP_FRAME_LENGTH)) {
+        if (offloads) {
+            VirtioNetHeader.writeNone(reply, 0);
+        }
+        EthernetFrame.writeHeader(reply, replyStart, vm.mac(), GATEWAY_MAC, EthernetFrame.ETHER_TYPE_ARP);
+        ArpPacket.writeReply(reply, replyStart + EthernetFrame.HEADER_LENGTH, GATEWAY_MAC, target, vm.mac(), arp.senderIp());
+        if (egress.toVm(vm, arpReply, 0, replyStart + ARP_FRAME_LENGTH)) {
             counters.arpReplies.increment();
         } else {
             counters.drop(DropReason.PORT_WRITE_FAILED);

@@ -21,6 +21,7 @@ final class Vnp {
     private PacketBuffer[] queue;
     private final int[] queuedIndexes = new int[QUEUE_CAPACITY];
     private final int[] queuedLengths = new int[QUEUE_CAPACITY];
+    private final int[] queuedFlags = new int[QUEUE_CAPACITY];
     private int queued;
 
     Vnp(int destination) {
@@ -28,7 +29,7 @@ final class Vnp {
     }
 
     /** Copies a waiting IPv4 packet (with headroom for the VNP header); false when the queue is full. */
-    boolean enqueue(PacketBuffer packet, int ipIndex, int ipLength, int slotCapacity) {
+    boolean enqueue(PacketBuffer packet, int ipIndex, int ipLength, int vnpFlags, int slotCapacity) {
         if (queued == QUEUE_CAPACITY) {
             return false;
         }
@@ -43,6 +44,7 @@ final class Vnp {
         slot.segment().asSlice(index, ipLength).copyFrom(packet.segment().asSlice(ipIndex, ipLength));
         queuedIndexes[queued] = index;
         queuedLengths[queued] = ipLength;
+        queuedFlags[queued] = vnpFlags;
         queued++;
         return true;
     }
@@ -61,6 +63,10 @@ final class Vnp {
 
     int queuedLength(int i) {
         return queuedLengths[i];
+    }
+
+    int queuedFlags(int i) {
+        return queuedFlags[i];
     }
 
     void clearQueue() {

@@ -48,8 +48,11 @@ final class TestHost {
         this.address = address;
     }
 
+    /** Whether this host's TAPs carry virtio-net headers. */
+    boolean offloads;
+
     LocalVm vm(String name, int network, int vmAddress, long mac, int port, byte[] key) {
-        LocalVm vm = new LocalVm(name, network, vmAddress, 24, mac, port, key, null, null, counterFile);
+        LocalVm vm = new LocalVm(name, network, vmAddress, 24, mac, port, key, null, null, offloads, counterFile);
         vmList.add(vm);
         vms.put(name, vm);
         UNDERLAY_ROUTES.put(route(address, port), new Receiver(this, vm));
@@ -90,16 +93,50 @@ final class TestHost {
             }
             return true;
         }
+
+        /** Records each segment as a datagram, and hands the whole run over at once, as UDP_GRO would. */
+        @Override
+        public boolean toUnderlaySegmented(LocalVm source, MemorySegment destination, PacketBuffer packet, int index,
+                                           int length, int segmentSize) {
+            int host = destination.get(JAVA_INT.withOrder(ByteOrder.BIG_ENDIAN), 4);
+            int port = ((destination.get(JAVA_BYTE, 2) & 0xFF) << 8) | (destination.get(JAVA_BYTE, 3) & 0xFF);
+            byte[] bytes = copy(packet, index, length);
+            for (int at = 0; at < length; at += segmentSize) {
+                sent.add(new Datagram(source, host, port, java.util.Arrays.copyOfRange(bytes, at, Math.min(length, at + segmentSize))));
+            }
+            segmentedSends++;
+            Receiver receiver = UNDERLAY_ROUTES.get(route(host, port));
+            if (deliverUnderlay && receiver != null) {
+                receiver.host().receiveBatch(receiver.vm(), bytes, segmentSize, address, source.port());
+            }
+            return true;
+        }
     };
 
+    int segmentedSends;
+
+    void receiveBatch(LocalVm vm, byte[] datagrams, int segmentSize, int sourceHost, int sourcePort) {
+        PacketBuffer buffer = PacketBuffer.allocate(InboundForwarder.HEADROOM + datagrams.length + 1);
+        buffer.buffer().put(InboundForwarder.HEADROOM, datagrams);
+        inbound.get(vm.name()).fromUnderlayBatch(buffer, InboundForwarder.HEADROOM, datagrams.length, segmentSize, sourceHost, sourcePort);
+    }
+
     void receive(LocalVm vm, byte[] datagram, int sourceHost, int sourcePort) {
-        PacketBuffer buffer = PacketBuffer.allocate(datagram.length + 1);
-        buffer.buffer().put(0, datagram);
-        inbound.get(vm.name()).fromUnderlay(buffer, 0, datagram.length, sourceHost, sourcePort);
+        PacketBuffer buffer = PacketBuffer.allocate(InboundForwarder.HEADROOM + datagram.length + 1);
+        buffer.buffer().put(InboundForwarder.HEADROOM, datagram);
+        inbound.get(vm.name()).fromUnderlay(buffer, InboundForwarder.HEADROOM, datagram.length, sourceHost, sourcePort);
     }
 
     void fromVm(String vm, byte[] frame) {
         PacketBuffer buffer = PacketBuffer.allocate(OutboundForwarder.HEADROOM + frame.length + 64);
+        buffer.buffer().put(OutboundForwarder.HEADROOM, frame);
+        outbound.get(vm).fromVm(buffer, OutboundForwarder.HEADROOM, frame.length);
+    }
+
+    /** A frame with its virtio header (the 10 bytes just before the frame), as an offloading TAP gives it. */
+    void fromVm(String vm, byte[] virtioHeader, byte[] frame) {
+        PacketBuffer buffer = PacketBuffer.allocate(OutboundForwarder.HEADROOM + frame.length + 64);
+        buffer.buffer().put(OutboundForwarder.HEADROOM - virtioHeader.length, virtioHeader);
         buffer.buffer().put(OutboundForwarder.HEADROOM, frame);
         outbound.get(vm).fromVm(buffer, OutboundForwarder.HEADROOM, frame.length);
     }

@@ -399,6 +399,12 @@ class VnpForwardingTest {
             public boolean toUnderlay(LocalVm source, java.lang.foreign.MemorySegment destination, PacketBuffer packet, int index, int length) {
                 return true;
             }
+
+            @Override
+            public boolean toUnderlaySegmented(LocalVm source, java.lang.foreign.MemorySegment destination, PacketBuffer packet,
+                                               int index, int length, int segmentSize) {
+                return true;
+            }
         };
         LocalVms locals = new LocalVms(java.util.List.of(blue1, blue3, red1));
         OutboundForwarder out = new OutboundForwarder(blue1, locals, registry, discard, () -> discard, host1.counters, clock, 1500);

@@ -16,7 +16,7 @@ import java.nio.ByteBuffer;
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * |      Expiry (Unix seconds, unsigned; 0xFFFFFFFF = never)      |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |  Version = 1  |    Flags    |O|          Reserved = 0         |
+ * |  Version = 1  |   Flags   |C|O|          Reserved = 0         |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * |        Inner IPv4 packet (its length is its Total Length)     |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
@@ -29,7 +29,10 @@ import java.nio.ByteBuffer;
  * underlay MTU. Option {@link #OPTION_RETURN_TOKEN} (length 12) carries the token and expiry the
  * receiver may use to answer the sender without asking the registry. Unknown option types are skipped
  * (senders may extend); an option running past the datagram, an empty option area with O set, or
- * bytes after the inner packet with O clear make the packet malformed.
+ * bytes after the inner packet with O clear make the packet malformed. Flag {@link #FLAG_CHECKSUM_PARTIAL}
+ * (C) says the inner TCP or UDP checksum holds only the pseudo-header sum, as a sender's kernel left it
+ * with checksum offload: the receiver hands the packet to its VM marked so, and nobody ever sums the
+ * payload.
  *
  * <p>{@link #wrap} validates the whole datagram layout once, so the getters never read outside it.
  */
@@ -42,6 +45,8 @@ public final class VnpHeader extends Flyweight {
     public static final int LENGTH = 16;
     public static final int VERSION = 1;
     public static final int FLAG_OPTIONS = 0x01;
+    public static final int FLAG_CHECKSUM_PARTIAL = 0x02;
+    private static final int KNOWN_FLAGS = FLAG_OPTIONS | FLAG_CHECKSUM_PARTIAL;
     public static final long EXPIRY_NEVER = 0xFFFF_FFFFL;
     public static final int OPTION_HEADER_LENGTH = 2;
     public static final int OPTION_RETURN_TOKEN = 1;
@@ -65,7 +70,7 @@ public final class VnpHeader extends Flyweight {
         int versionAndIhl = Bytes.u8(buffer, inner);
         int totalLength = Bytes.u16(buffer, inner + Ipv4Packet.TOTAL_LENGTH_OFFSET);
         boolean valid = Bytes.u8(buffer, offset + VERSION_OFFSET) == VERSION
-                && (flags & ~FLAG_OPTIONS) == 0
+                && (flags & ~KNOWN_FLAGS) == 0
                 && Bytes.u16(buffer, offset + RESERVED_OFFSET) == 0
                 && (versionAndIhl >>> 4) == Ipv4Packet.VERSION
                 && totalLength >= Ipv4Packet.MIN_HEADER_LENGTH

@@ -62,6 +62,14 @@ class VnpHeaderTest {
     }
 
     @Test
+    void carriesTheChecksumPartialFlag() {
+        byte[] bytes = datagram(VnpHeader.FLAG_CHECKSUM_PARTIAL, new byte[0]);
+        VnpHeader header = new VnpHeader();
+        assertThat(header.wrap(ByteBuffer.wrap(bytes), 0, bytes.length)).isTrue();
+        assertThat(header.flags() & VnpHeader.FLAG_CHECKSUM_PARTIAL).isNotZero();
+    }
+
+    @Test
     void rejectsEveryMalformedLayout() {
         VnpHeader header = new VnpHeader();
         byte[] good = datagram(0, new byte[0]);
@@ -70,7 +78,7 @@ class VnpHeaderTest {
         version[VnpHeader.VERSION_OFFSET] = 2;
         assertThat(accepts(header, version)).as("version").isFalse();
         byte[] flags = good.clone();
-        flags[VnpHeader.FLAGS_OFFSET] = 0x02;
+        flags[VnpHeader.FLAGS_OFFSET] = 0x04;
         assertThat(accepts(header, flags)).as("unknown flag").isFalse();
         byte[] reserved = good.clone();
         reserved[VnpHeader.RESERVED_OFFSET] = 1;

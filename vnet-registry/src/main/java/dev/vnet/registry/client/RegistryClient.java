@@ -198,7 +198,10 @@ public final class RegistryClient implements AutoCloseable {
         CompletableFuture<TokenGrant> result = new CompletableFuture<>();
         TokenRequest request = TokenRequest.newBuilder().setSourceVm(sourceVm).setDestinationAddress(Ipv4Address.toString(destinationAddress))
                 .setDestinationNetwork(destinationNetwork == null ? "" : destinationNetwork).build();
-        RegistryGrpc.newStub(channel).withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS)
+        reconnectPromptly();
+        // Wait for a connection (within the deadline) instead of failing at once while reconnecting:
+        // an agent whose registry just came back should get its token, not a drop.
+        RegistryGrpc.newStub(channel).withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS).withWaitForReady()
                 .requestToken(request, new StreamObserver<>() {
                     @Override
                     public void onNext(dev.vnet.registry.api.TokenGrant grant) {
@@ -219,6 +222,18 @@ public final class RegistryClient implements AutoCloseable {
                     }
                 });
         return result;
+    }
+
+    /**
+     * A channel that lost the registry backs off exponentially (up to minutes) between reconnects; a
+     * request is the moment to try again at once, so the first pair after a registry restart waits
+     * milliseconds, not the remainder of a backoff.
+     */
+    private void reconnectPromptly() {
+        if (channel instanceof ManagedChannel managed
+                && managed.getState(false) == io.grpc.ConnectivityState.TRANSIENT_FAILURE) {
+            managed.resetConnectBackoff();
+        }
     }
 
     /** Closes the connection this client opened (not a channel given to {@link #over}). Idempotent. */
