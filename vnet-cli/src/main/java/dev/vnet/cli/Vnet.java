@@ -9,7 +9,11 @@ import picocli.CommandLine.Command;
         description = "A software-defined virtual network for VMs: a lab of namespace hosts and VMs, and the agent "
                 + "that forwards between them.",
         subcommands = {DemoCommand.class, LabCommand.class, AgentCommand.class, RegistryCommand.class, CommandLine.HelpCommand.class},
-        footer = {"", "The launcher script also takes:  ./vnet test   (runs every test: ./mvnw verify with JDK 25)"})
+        footer = {"", "The launcher script also takes:",
+                "  ./vnet test               every test: ./mvnw verify with JDK 25",
+                "  ./vnet bench dataplane    [--reps N] [--seconds S] [--write FILE], as root:",
+                "                            TCP, UDP, ping, CPU/Gbit of vnet beside veth",
+                "                            routing, kernel VXLAN, OVS userspace, wireguard-go"})
 public final class Vnet {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));

@@ -22,7 +22,7 @@ class VnetHelpTest {
     @Test
     void helpExplainsEveryCommand() {
         assertThat(run("--help")).contains("demo", "Runs the demo", "lab", "Creates, removes and shows labs",
-                "agent", "Runs a host's agent", "./vnet test");
+                "agent", "Runs a host's agent", "./vnet test", "./vnet bench dataplane");
         assertThat(run("lab", "--help")).contains("up", "topology file", "down", "also after a crash", "status");
         assertThat(run("lab", "up", "--help")).contains("TOPOLOGY.yaml", "--name");
         assertThat(run("demo", "--help")).contains("--keep", "10.0.0.0/24", "Needs root");
