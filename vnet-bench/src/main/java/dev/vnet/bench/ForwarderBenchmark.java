@@ -1,7 +1,6 @@
 package dev.vnet.bench;
 
 import dev.vnet.dataplane.DataplaneCounters;
-import dev.vnet.dataplane.Egress;
 import dev.vnet.dataplane.InboundForwarder;
 import dev.vnet.dataplane.LocalVm;
 import dev.vnet.dataplane.LocalVms;
@@ -61,8 +60,7 @@ public class ForwarderBenchmark {
     private PacketBuffer fromUnderlay;
     private byte[] frame;
     private byte[] datagram;
-    private int datagramLength;
-    private long sent;
+    private CountingEgress egress;
     private Libc libc;
     private UdpSocket sender;
     private UdpSocket sink;
@@ -80,27 +78,7 @@ public class ForwarderBenchmark {
         long expiry = SystemEpochClock.INSTANCE.time() / 1000 + 600;
         long token = new VnpToken(keyB).compute(HOST1, 47901, a.address(), b.address(), expiry);
         TokenGrant grant = new TokenGrant(HOST2, 47901, token, expiry);
-        Egress egress = new Egress() {
-            @Override
-            public boolean toVm(LocalVm vm, PacketBuffer packet, int index, int length) {
-                sent += length;
-                return true;
-            }
-
-            @Override
-            public boolean toUnderlay(LocalVm source, MemorySegment destination, PacketBuffer packet, int index, int length) {
-                sent += length;
-                datagramLength = length;
-                return true;
-            }
-
-            @Override
-            public boolean toUnderlaySegmented(LocalVm source, MemorySegment destination, PacketBuffer packet, int index,
-                                               int length, int segmentSize) {
-                sent += length;
-                return true;
-            }
-        };
+        egress = new CountingEgress();
         outbound = new OutboundForwarder(a, new LocalVms(List.of(a)), (vm, destination) -> CompletableFuture.completedFuture(grant),
                 egress, () -> egress, dataplane, SystemEpochClock.INSTANCE, 1500);
         LocalVm bAsLocal = b;
@@ -117,8 +95,7 @@ public class ForwarderBenchmark {
             fromVm.buffer().put(OutboundForwarder.HEADROOM, frame);
             outbound.fromVm(fromVm, OutboundForwarder.HEADROOM, FRAME);
         }
-        datagram = new byte[datagramLength];
-        fromVm.buffer().get(OutboundForwarder.HEADROOM + EthernetFrame.HEADER_LENGTH - 16, datagram);
+        datagram = egress.lastUnderlayBytes();
         fromUnderlay = PacketBuffer.allocate(datagram.length);
         fromUnderlay.buffer().put(0, datagram);
         underlayToVm();
@@ -146,7 +123,7 @@ public class ForwarderBenchmark {
         // The VNP header overwrites the Ethernet header in place, so each packet starts from a fresh copy.
         fromVm.buffer().put(OutboundForwarder.HEADROOM, frame, 0, EthernetFrame.HEADER_LENGTH);
         outbound.fromVm(fromVm, OutboundForwarder.HEADROOM, FRAME);
-        return sent;
+        return egress.bytes;
     }
 
     @Benchmark
@@ -154,7 +131,7 @@ public class ForwarderBenchmark {
         // Delivery writes the Ethernet header over the VNP header in place: restore those 16 bytes.
         fromUnderlay.buffer().put(0, datagram, 0, 16);
         inbound.fromUnderlay(fromUnderlay, 0, datagram.length, HOST1, 47901);
-        return sent;
+        return egress.bytes;
     }
 
     /** The anchor: one syscall; nobody reads the sink (the kernel drops what overflows its buffer). */

@@ -389,23 +389,7 @@ class VnpForwardingTest {
     @Test
     void theFastPathsAllocateNothingPerPacket() {
         host1.fromVm("blue1", ipv4Frame(blue1, IP2, 1000)); // establish the pair (allocates, once)
-        Egress discard = new Egress() {
-            @Override
-            public boolean toVm(LocalVm vm, PacketBuffer packet, int index, int length) {
-                return true;
-            }
-
-            @Override
-            public boolean toUnderlay(LocalVm source, java.lang.foreign.MemorySegment destination, PacketBuffer packet, int index, int length) {
-                return true;
-            }
-
-            @Override
-            public boolean toUnderlaySegmented(LocalVm source, java.lang.foreign.MemorySegment destination, PacketBuffer packet,
-                                               int index, int length, int segmentSize) {
-                return true;
-            }
-        };
+        Egress discard = new DiscardingEgress();
         LocalVms locals = new LocalVms(java.util.List.of(blue1, blue3, red1));
         OutboundForwarder out = new OutboundForwarder(blue1, locals, registry, discard, () -> discard, host1.counters, clock, 1500);
         InboundForwarder in = new InboundForwarder(blue2, host2.outbound.get("blue2"), discard, host2.counters, clock, 5, 600);

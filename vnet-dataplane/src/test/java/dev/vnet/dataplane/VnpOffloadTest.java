@@ -251,23 +251,7 @@ class VnpOffloadTest {
         int segmentSize = host1.sent.getFirst().bytes().length;
         PacketBuffer inBuffer = PacketBuffer.allocate(InboundForwarder.HEADROOM + batch.length);
         InboundForwarder in = host2.inbound.get("b");
-        Egress discard = new Egress() {
-            @Override
-            public boolean toVm(LocalVm vm, PacketBuffer packet, int index, int length) {
-                return true;
-            }
-
-            @Override
-            public boolean toUnderlay(LocalVm source, java.lang.foreign.MemorySegment destination, PacketBuffer packet, int index, int length) {
-                return true;
-            }
-
-            @Override
-            public boolean toUnderlaySegmented(LocalVm source, java.lang.foreign.MemorySegment destination, PacketBuffer packet,
-                                               int index, int length, int size) {
-                return true;
-            }
-        };
+        Egress discard = new DiscardingEgress();
         OutboundForwarder quietOut = new OutboundForwarder(a, new LocalVms(java.util.List.of(a, c)), registry, discard, () -> discard,
                 host1.counters, clock, 1500);
         InboundForwarder quietIn = new InboundForwarder(b, host2.outbound.get("b"), discard, host2.counters, clock, 5, 600);
