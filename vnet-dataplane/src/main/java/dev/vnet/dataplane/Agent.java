@@ -100,10 +100,6 @@ public final class Agent implements AutoCloseable {
                 config.offloads() ? "on (TSO, checksum, UDP GSO/GRO)" : "off");
     }
 
-    public DataplaneCounters dataplaneCounters() {
-        return dataplaneCounters;
-    }
-
     private void readTap(LocalVm vm, Libc libc, OutboundForwarder forwarder) {
         PacketBuffer packet = PacketBuffer.allocate(arena, OutboundForwarder.HEADROOM + MAX_FRAME);
         // With offloads the virtio header lands just before the frame, where the forwarder expects it.

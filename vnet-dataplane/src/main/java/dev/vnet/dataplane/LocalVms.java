@@ -11,7 +11,6 @@ import java.util.List;
  */
 public final class LocalVms {
     private final Long2ObjectHashMap<LocalVm> byNetworkAddress = new Long2ObjectHashMap<>();
-    private final List<LocalVm> all;
 
     public LocalVms(List<LocalVm> vms) {
         for (LocalVm vm : vms) {
@@ -20,7 +19,6 @@ public final class LocalVms {
                         + " on this host have the address of " + vm.name());
             }
         }
-        this.all = List.copyOf(vms);
     }
 
     private static long key(int networkId, int address) {
@@ -30,9 +28,5 @@ public final class LocalVms {
     /** The local VM of {@code networkId} with {@code address}, or null. */
     public LocalVm find(int networkId, int address) {
         return byNetworkAddress.get(key(networkId, address));
-    }
-
-    public List<LocalVm> all() {
-        return all;
     }
 }

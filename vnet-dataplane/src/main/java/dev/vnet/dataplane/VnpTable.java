@@ -31,8 +31,4 @@ final class VnpTable {
         pairs = copy;
         return created;
     }
-
-    int size() {
-        return pairs.size();
-    }
 }

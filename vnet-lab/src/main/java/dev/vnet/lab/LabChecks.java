@@ -71,13 +71,6 @@ public final class LabChecks {
         }
     }
 
-    /** The MAC that {@code vm} learned for {@code address} (from the agent's ARP answer), or "". */
-    public String neighborMac(String vm, String address) {
-        Shell.Result result = lab.exec(vm, Duration.ofSeconds(5), "ip", "neigh", "show", address);
-        Matcher mac = Pattern.compile("lladdr ([0-9a-f:]{17})").matcher(result.output());
-        return mac.find() ? mac.group(1) : "";
-    }
-
     private boolean awaitListening(String server) {
         for (int i = 0; i < 100; i++) {
             Shell.Result sockets = lab.exec(server, Duration.ofSeconds(5), "ss", "-Hltn", "sport", "= :" + IPERF_PORT);

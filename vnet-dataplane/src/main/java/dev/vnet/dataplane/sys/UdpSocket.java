@@ -69,41 +69,6 @@ public final class UdpSocket implements AutoCloseable {
         return n >= 0 ? (int) n : -libc.errno();
     }
 
-    /**
-     * Receives one datagram and records who sent it in {@code sender} (reusable, allocation-free).
-     *
-     * @return bytes received, or {@code -errno}
-     */
-    public int receive(Libc libc, PacketBuffer buffer, int index, int maxLength, Sender sender) {
-        sender.prepare();
-        long n = libc.recvfrom(fd, buffer.address(index), maxLength, sender.sockaddr.address(), sender.length.address());
-        return n >= 0 ? (int) n : -libc.errno();
-    }
-
-    /** A preallocated slot for the sender's address of a received datagram. */
-    public static final class Sender {
-        private final MemorySegment sockaddr;
-        private final MemorySegment length;
-
-        public Sender(Arena arena) {
-            this.sockaddr = arena.allocate(SOCKADDR_IN_SIZE, 4);
-            this.length = arena.allocate(JAVA_INT);
-        }
-
-        void prepare() {
-            length.set(JAVA_INT, 0, SOCKADDR_IN_SIZE);
-        }
-
-        /** The sender's IPv4 address (host-order int). */
-        public int address() {
-            return sockaddr.get(JAVA_INT.withOrder(ByteOrder.BIG_ENDIAN), 4);
-        }
-
-        public int port() {
-            return ((sockaddr.get(JAVA_BYTE, 2) & 0xFF) << 8) | (sockaddr.get(JAVA_BYTE, 3) & 0xFF);
-        }
-    }
-
     /** The port the kernel bound (useful after binding port 0). */
     public int localPort() {
         Libc libc = new Libc();
