@@ -1,8 +1,7 @@
 package dev.vnet.cli;
 
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vnet.dataplane.AgentConfig;
+import dev.vnet.lab.Attachment;
 import dev.vnet.registry.HostAssignments;
 import dev.vnet.registry.VmAssignment;
 import dev.vnet.wire.Ipv4Address;
@@ -10,8 +9,6 @@ import dev.vnet.wire.MacAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -27,21 +24,8 @@ import java.util.stream.Collectors;
  */
 final class AgentAssembly {
     private static final Logger LOG = LoggerFactory.getLogger(AgentAssembly.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** Where a VM is attached on this host. */
-    record Attachment(String vm, String namespace, String tap) {
-    }
 
     private AgentAssembly() {
-    }
-
-    static List<Attachment> readAttachments(Path file) throws IOException {
-        return JSON.readValue(file.toFile(), new TypeReference<List<Attachment>>() { });
-    }
-
-    static void writeAttachments(Path file, List<Attachment> attachments) throws IOException {
-        JSON.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), attachments);
     }
 
     static AgentConfig config(HostAssignments assignments, List<Attachment> attachments, int underlayMtu, boolean offloads) {

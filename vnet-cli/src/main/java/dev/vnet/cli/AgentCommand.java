@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.vnet.dataplane.AgentProcess;
 import dev.vnet.dataplane.counters.CountersReader;
+import dev.vnet.lab.Attachment;
 import dev.vnet.lab.LabNames;
 import dev.vnet.registry.client.RegistryClient;
 import dev.vnet.registry.pki.TlsFiles;
@@ -60,7 +61,7 @@ final class AgentCommand implements Callable<Integer> {
                 tlsDirectory.resolve(host + ".key"));
         RegistryClient client = RegistryClient.connect(registry, tls);
         RegistryClient tokens = client.withDeadline(TOKEN_DEADLINE);
-        var local = AgentAssembly.readAttachments(attachments);
+        var local = Attachment.read(attachments);
         AgentProcess.run(() -> AgentAssembly.config(client.getHostAssignments(), local, underlayMtu, offloads),
                 new RegistryTokenSource(tokens), counters, client);
         return 0;

@@ -247,16 +247,10 @@ public final class Lab {
     }
 
     private static void writeAttachments(String lab, String host, List<Vm> vms) {
-        StringBuilder json = new StringBuilder("[\n");
-        List<Vm> mine = vms.stream().filter(v -> v.host().equals(host)).toList();
-        for (int i = 0; i < mine.size(); i++) {
-            Vm vm = mine.get(i);
-            json.append(String.format("  {\"vm\": \"%s\", \"namespace\": \"%s\", \"tap\": \"%s\"}%s%n",
-                    vm.name(), vm.namespace(), vm.tap(), i + 1 < mine.size() ? "," : ""));
-        }
-        json.append("]\n");
+        List<Attachment> mine = vms.stream().filter(v -> v.host().equals(host))
+                .map(v -> new Attachment(v.name(), v.namespace(), v.tap())).toList();
         try {
-            Files.writeString(LabNames.attachmentsFile(lab, host), json);
+            Attachment.write(LabNames.attachmentsFile(lab, host), mine);
         } catch (IOException e) {
             throw new LabException("cannot write the attachments of " + host + ": " + e.getMessage(), e);
         }
