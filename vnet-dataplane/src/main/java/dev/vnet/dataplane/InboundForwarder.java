@@ -86,16 +86,17 @@ public final class InboundForwarder {
     public void fromUnderlayBatch(PacketBuffer packet, int index, int length, int segmentSize, int sourceHost, int sourcePort) {
         int size = segmentSize > 0 ? segmentSize : length;
         int end = index + length;
+        long now = clock.time() / 1000; // one reading serves the whole batch: it arrived at once
         if (length == 0) {
-            datagram(packet, index, 0, sourceHost, sourcePort);
+            datagram(packet, index, 0, sourceHost, sourcePort, now);
         }
         for (int at = index; at < end; at += size) {
-            datagram(packet, at, Math.min(size, end - at), sourceHost, sourcePort);
+            datagram(packet, at, Math.min(size, end - at), sourceHost, sourcePort, now);
         }
         flushCoalesced();
     }
 
-    private void datagram(PacketBuffer packet, int index, int length, int sourceHost, int sourcePort) {
+    private void datagram(PacketBuffer packet, int index, int length, int sourceHost, int sourcePort, long now) {
         counters.underlayRxPackets.increment();
         counters.underlayRxBytes.add(length);
         ByteBuffer buffer = packet.buffer();
@@ -105,7 +106,6 @@ public final class InboundForwarder {
         }
         long expiry = vnp.expiry();
         if (expiry != VnpHeader.EXPIRY_NEVER) {
-            long now = clock.time() / 1000;
             if (now > expiry + skewSeconds) {
                 counters.drop(DropReason.TOKEN_EXPIRED);
                 return;
