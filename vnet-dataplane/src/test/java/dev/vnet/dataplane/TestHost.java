@@ -10,14 +10,16 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
- * A simulated host for data-plane tests: local VMs with their forwarders, and an in-memory underlay
- * that hands each datagram to the inbound forwarder of the VM owning the destination (host, port),
- * with the sending VM's (host, port) as the source, exactly as the kernel would.
+ * A simulated host for data-plane tests: local VMs with their forwarders, on an in-memory underlay
+ * (shared by the test's hosts) that hands each datagram to the inbound forwarder of the VM owning the
+ * destination (host, port), with the sending VM's (host, port) as the source, exactly as the kernel
+ * would.
  */
 final class TestHost {
     /** What a VM's TAP received. */
@@ -28,12 +30,13 @@ final class TestHost {
     record Datagram(LocalVm source, int host, int port, byte[] bytes) {
     }
 
-    static final Map<Long, TestHost.Receiver> UNDERLAY_ROUTES = new HashMap<>();
 
     record Receiver(TestHost host, LocalVm vm) {
     }
 
     final int address;
+    /** Which host and VM own each (underlay address, port): one map per test, shared by its hosts. */
+    private final Map<Long, Receiver> underlay;
     final Counters counterFile = Counters.inMemory(512);
     final DataplaneCounters counters = new DataplaneCounters(counterFile);
     final List<Frame> delivered = new ArrayList<>();
@@ -44,8 +47,9 @@ final class TestHost {
     boolean deliverUnderlay = true;
     private final List<LocalVm> vmList = new ArrayList<>();
 
-    TestHost(int address) {
+    TestHost(int address, Map<Long, Receiver> underlay) {
         this.address = address;
+        this.underlay = underlay;
     }
 
     /** Whether this host's TAPs carry virtio-net headers. */
@@ -55,8 +59,21 @@ final class TestHost {
         LocalVm vm = new LocalVm(name, network, vmAddress, 24, mac, port, key, null, null, offloads, counterFile);
         vmList.add(vm);
         vms.put(name, vm);
-        UNDERLAY_ROUTES.put(route(address, port), new Receiver(this, vm));
+        underlay.put(route(address, port), new Receiver(this, vm));
         return vm;
+    }
+
+    /** A VM with a key drawn from seed {@code n} and MAC ...{@code n}, known to {@code registry} too. */
+    LocalVm addVm(String name, int network, int vmAddress, int n, int port, InMemoryTokenAuthority registry) {
+        byte[] key = new byte[32];
+        new Random(n).nextBytes(key);
+        registry.add(new InMemoryTokenAuthority.Vm(name, network, vmAddress, address, port, key));
+        return vm(name, network, vmAddress, 0x02_56_4E_00_00_00L + n, port, key);
+    }
+
+    /** Who receives at {@code host:port} on this host's underlay, or null. */
+    Receiver receiverAt(int host, int port) {
+        return underlay.get(route(host, port));
     }
 
     /** Builds the forwarders once all VMs are added. */
@@ -87,7 +104,7 @@ final class TestHost {
             int port = ((destination.get(JAVA_BYTE, 2) & 0xFF) << 8) | (destination.get(JAVA_BYTE, 3) & 0xFF);
             byte[] bytes = copy(packet, index, length);
             sent.add(new Datagram(source, host, port, bytes));
-            Receiver receiver = UNDERLAY_ROUTES.get(route(host, port));
+            Receiver receiver = underlay.get(route(host, port));
             if (deliverUnderlay && receiver != null) {
                 receiver.host().receive(receiver.vm(), bytes, address, source.port());
             }
@@ -105,7 +122,7 @@ final class TestHost {
                 sent.add(new Datagram(source, host, port, java.util.Arrays.copyOfRange(bytes, at, Math.min(length, at + segmentSize))));
             }
             segmentedSends++;
-            Receiver receiver = UNDERLAY_ROUTES.get(route(host, port));
+            Receiver receiver = underlay.get(route(host, port));
             if (deliverUnderlay && receiver != null) {
                 receiver.host().receiveBatch(receiver.vm(), bytes, segmentSize, address, source.port());
             }

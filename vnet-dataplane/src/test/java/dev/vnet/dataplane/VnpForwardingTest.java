@@ -8,7 +8,6 @@ import dev.vnet.wire.Ipv4Packet;
 import dev.vnet.wire.MacAddress;
 import dev.vnet.wire.VnpHeader;
 import org.agrona.concurrent.CachedEpochClock;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -35,6 +34,7 @@ class VnpForwardingTest {
     private static final int IP3 = Ipv4Address.parse("10.0.0.3");
 
     private final CachedEpochClock clock = new CachedEpochClock();
+    private final java.util.Map<Long, TestHost.Receiver> underlay = new java.util.HashMap<>();
     private InMemoryTokenAuthority registry;
     private TestHost host1;
     private TestHost host2;
@@ -48,27 +48,15 @@ class VnpForwardingTest {
     void setUp() {
         clock.update(1_800_000_000_000L);
         registry = new InMemoryTokenAuthority(clock);
-        host1 = new TestHost(HOST1);
-        host2 = new TestHost(HOST2);
-        blue1 = add(host1, "blue1", BLUE, IP1, 1, 47901);
-        blue3 = add(host1, "blue3", BLUE, IP3, 3, 47902);
-        red1 = add(host1, "red1", RED, IP1, 4, 47903);
-        blue2 = add(host2, "blue2", BLUE, IP2, 2, 47901);
-        red2 = add(host2, "red2", RED, IP2, 5, 47902);
+        host1 = new TestHost(HOST1, underlay);
+        host2 = new TestHost(HOST2, underlay);
+        blue1 = host1.addVm("blue1", BLUE, IP1, 1, 47901, registry);
+        blue3 = host1.addVm("blue3", BLUE, IP3, 3, 47902, registry);
+        red1 = host1.addVm("red1", RED, IP1, 4, 47903, registry);
+        blue2 = host2.addVm("blue2", BLUE, IP2, 2, 47901, registry);
+        red2 = host2.addVm("red2", RED, IP2, 5, 47902, registry);
         host1.start(registry, clock);
         host2.start(registry, clock);
-    }
-
-    @AfterEach
-    void tearDown() {
-        TestHost.UNDERLAY_ROUTES.clear();
-    }
-
-    private LocalVm add(TestHost host, String name, int network, int address, int n, int port) {
-        byte[] key = new byte[32];
-        new Random(n).nextBytes(key);
-        registry.add(new InMemoryTokenAuthority.Vm(name, network, address, host.address, port, key));
-        return host.vm(name, network, address, 0x02_56_4E_00_00_00L + n, port, key);
     }
 
     // ---- ARP and the local path ----

@@ -9,7 +9,6 @@ import dev.vnet.wire.TcpSegment;
 import dev.vnet.wire.VirtioNetHeader;
 import dev.vnet.wire.VnpHeader;
 import org.agrona.concurrent.CachedEpochClock;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -35,6 +34,7 @@ class VnpOffloadTest {
     private static final byte[] TIMESTAMPS = {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
 
     private final CachedEpochClock clock = new CachedEpochClock();
+    private final java.util.Map<Long, TestHost.Receiver> underlay = new java.util.HashMap<>();
     private InMemoryTokenAuthority registry;
     private TestHost host1;
     private TestHost host2;
@@ -46,27 +46,15 @@ class VnpOffloadTest {
     void setUp() {
         clock.update(1_800_000_000_000L);
         registry = new InMemoryTokenAuthority(clock);
-        host1 = new TestHost(HOST1);
-        host2 = new TestHost(HOST2);
+        host1 = new TestHost(HOST1, underlay);
+        host2 = new TestHost(HOST2, underlay);
         host1.offloads = true;
         host2.offloads = true;
-        a = add(host1, "a", A, 1, 47901);
-        c = add(host1, "c", C, 3, 47902);
-        b = add(host2, "b", B, 2, 47901);
+        a = host1.addVm("a", NETWORK, A, 1, 47901, registry);
+        c = host1.addVm("c", NETWORK, C, 3, 47902, registry);
+        b = host2.addVm("b", NETWORK, B, 2, 47901, registry);
         host1.start(registry, clock);
         host2.start(registry, clock);
-    }
-
-    @AfterEach
-    void tearDown() {
-        TestHost.UNDERLAY_ROUTES.clear();
-    }
-
-    private LocalVm add(TestHost host, String name, int address, int n, int port) {
-        byte[] key = new byte[32];
-        new Random(n).nextBytes(key);
-        registry.add(new InMemoryTokenAuthority.Vm(name, NETWORK, address, host.address, port, key));
-        return host.vm(name, NETWORK, address, 0x02_56_4E_00_00_00L + n, port, key);
     }
 
     /** An Ethernet + IPv4 + TCP super-frame with a partial checksum, as a VM's kernel hands it over. */
@@ -161,7 +149,7 @@ class VnpOffloadTest {
         establish();
         host2.deliverUnderlay = true;
         host1.deliverUnderlay = false;
-        TestHost.Receiver receiver = TestHost.UNDERLAY_ROUTES.get(TestHost.route(HOST2, b.port()));
+        TestHost.Receiver receiver = host1.receiverAt(HOST2, b.port());
         host1.fromVm("a", tsoHeader(MSS), superFrame(a, B, 5 * MSS, 1, new Random(3)));
         byte[] batch = new byte[0];
         for (TestHost.Datagram d : host1.sent) {
@@ -198,7 +186,7 @@ class VnpOffloadTest {
         });
 
         // The same datagram at a receiver whose TAP has no virtio header: it must complete the checksum.
-        TestHost plain = new TestHost(Ipv4Address.parse("10.255.0.3"));
+        TestHost plain = new TestHost(Ipv4Address.parse("10.255.0.3"), underlay);
         LocalVm d = plain.vm("d", NETWORK, B, 0x02_56_4E_00_00_09L, 47950, keyOf("b"));
         plain.start(registry, clock);
         plain.receive(d, host1.sent.getLast().bytes(), HOST1, a.port());
