@@ -28,7 +28,8 @@ final class AgentAssembly {
     private AgentAssembly() {
     }
 
-    static AgentConfig config(HostAssignments assignments, List<Attachment> attachments, int underlayMtu, boolean offloads) {
+    static AgentConfig config(HostAssignments assignments, List<Attachment> attachments, int underlayMtu, boolean offloads,
+                              long busyPollMicros) {
         Map<String, Attachment> byVm = attachments.stream().collect(Collectors.toMap(Attachment::vm, Function.identity()));
         List<AgentConfig.Vm> vms = new ArrayList<>();
         for (VmAssignment assignment : assignments.vms()) {
@@ -45,6 +46,6 @@ final class AgentAssembly {
         Duration ttl = assignments.tokenTtl();
         long maxTtlSeconds = ttl.compareTo(Duration.ofSeconds(Integer.MAX_VALUE)) > 0 ? Integer.MAX_VALUE : ttl.toSeconds();
         return new AgentConfig(assignments.host(), Ipv4Address.toString(assignments.address()), underlayMtu,
-                assignments.clockSkew().toSeconds(), maxTtlSeconds, offloads, vms);
+                assignments.clockSkew().toSeconds(), maxTtlSeconds, offloads, busyPollMicros, vms);
     }
 }

@@ -4,6 +4,7 @@ import dev.vnet.dataplane.counters.AgentState;
 import dev.vnet.dataplane.counters.Counters;
 import dev.vnet.dataplane.sys.Libc;
 import dev.vnet.dataplane.sys.PacketBuffer;
+import dev.vnet.dataplane.sys.ReadinessWait;
 import dev.vnet.dataplane.sys.TapDevice;
 import dev.vnet.dataplane.sys.UdpSocket;
 import dev.vnet.wire.Ipv4Address;
@@ -24,7 +25,9 @@ import java.util.concurrent.TimeUnit;
  * and forwards between them with virtual network pairs.
  *
  * <p>Threads: per VM, one reads its TAP ({@link OutboundForwarder}) and one reads its port
- * ({@link InboundForwarder}); each owns its buffers and syscall state. They share only immutable
+ * ({@link InboundForwarder}); each owns its buffers and syscall state. Reads are non-blocking; a thread
+ * that found nothing waits in {@code poll} ({@link ReadinessWait}), after spinning for the configured
+ * busy-poll time. They share only immutable
  * tables, the pair tables (lock-free reads) and the counters, so forwarding takes no lock once a pair
  * has a token.
  *
@@ -93,67 +96,128 @@ public final class Agent implements AutoCloseable {
             Libc portLibc = new Libc();
             InboundForwarder inbound = new InboundForwarder(vm, outbound, new SyscallEgress(portLibc, new UdpSocket.Message(arena)),
                     dataplaneCounters, clock, config.skewSeconds(), config.maxTtlSeconds());
-            threads.add(Thread.ofPlatform().name("tap-" + vm.name()).daemon().start(() -> readTap(vm, tapLibc, outbound)));
-            threads.add(Thread.ofPlatform().name("port-" + vm.name()).daemon().start(() -> readPort(vm, portLibc, inbound)));
+            vm.tap().nonBlocking(tapLibc);
+            long spinNanos = TimeUnit.MICROSECONDS.toNanos(config.busyPollMicros());
+            Pump fromTap = new TapPump(vm, tapLibc, outbound);
+            Pump fromPort = new PortPump(vm, portLibc, inbound);
+            ReadinessWait tapWait = new ReadinessWait(tapLibc, spinNanos, arena, vm.tap().fd());
+            ReadinessWait portWait = new ReadinessWait(portLibc, spinNanos, arena, vm.socket().fd());
+            threads.add(Thread.ofPlatform().name("tap-" + vm.name()).daemon().start(() -> pump(tapWait, fromTap)));
+            threads.add(Thread.ofPlatform().name("port-" + vm.name()).daemon().start(() -> pump(portWait, fromPort)));
         }
-        LOG.info("host {}: underlay {}, {} VMs, offloads {}", config.host(), config.underlayAddress(), vms.size(),
-                config.offloads() ? "on (TSO, checksum, UDP GSO/GRO)" : "off");
+        LOG.info("host {}: underlay {}, {} VMs, offloads {}, busy-poll {} µs", config.host(), config.underlayAddress(),
+                vms.size(), config.offloads() ? "on (TSO, checksum, UDP GSO/GRO)" : "off", config.busyPollMicros());
     }
 
-    private void readTap(LocalVm vm, Libc libc, OutboundForwarder forwarder) {
-        PacketBuffer packet = PacketBuffer.allocate(arena, OutboundForwarder.HEADROOM + MAX_FRAME);
-        // With offloads the virtio header lands just before the frame, where the forwarder expects it.
-        int header = vm.offloads() ? VirtioNetHeader.LENGTH : 0;
+    /** Runs {@code pump} until it stops or the agent closes, waiting on {@code wait} when it found nothing. */
+    private void pump(ReadinessWait wait, Pump pump) {
         while (running) {
+            int result = pump.pumpOnce();
+            if (result == Pump.STOP) {
+                return;
+            }
+            if (result == Pump.WORKED) {
+                wait.activity();
+            } else if (!wait.idle()) {
+                if (running) {
+                    LOG.error("{}: poll failed; forwarding on this thread stops", Thread.currentThread().getName());
+                }
+                return;
+            }
+        }
+    }
+
+    /** One non-blocking read and its forwarding, for one direction of one VM. */
+    private interface Pump {
+        int STOP = -1;
+        int IDLE = 0;
+        int WORKED = 1;
+
+        int pumpOnce();
+    }
+
+    /** VM → underlay (or → a local VM): reads the VM's TAP. */
+    private final class TapPump implements Pump {
+        private final LocalVm vm;
+        private final Libc libc;
+        private final OutboundForwarder forwarder;
+        private final PacketBuffer packet = PacketBuffer.allocate(arena, OutboundForwarder.HEADROOM + MAX_FRAME);
+        // With offloads the virtio header lands just before the frame, where the forwarder expects it.
+        private final int header;
+
+        TapPump(LocalVm vm, Libc libc, OutboundForwarder forwarder) {
+            this.vm = vm;
+            this.libc = libc;
+            this.forwarder = forwarder;
+            this.header = vm.offloads() ? VirtioNetHeader.LENGTH : 0;
+        }
+
+        @Override
+        public int pumpOnce() {
             int n = vm.tap().read(libc, packet, OutboundForwarder.HEADROOM - header, MAX_FRAME);
             if (n >= header) {
                 forwarder.fromVm(packet, OutboundForwarder.HEADROOM, n - header);
-            } else if (-n != Libc.EINTR && -n != Libc.EAGAIN) {
-                if (running) {
-                    LOG.error("vm {}: reading its TAP failed: {}; its outbound path stops", vm.name(), Libc.strerror(-n));
-                }
-                return;
+                return WORKED;
             }
+            if (-n == Libc.EAGAIN || -n == Libc.EINTR) {
+                return IDLE;
+            }
+            if (running) {
+                LOG.error("vm {}: reading its TAP failed: {}; its outbound path stops", vm.name(), Libc.strerror(-n));
+            }
+            return STOP;
         }
     }
 
-    private void readPort(LocalVm vm, Libc libc, InboundForwarder forwarder) {
-        PacketBuffer packet = PacketBuffer.allocate(arena, InboundForwarder.HEADROOM + MAX_FRAME);
-        UdpSocket.Message message = new UdpSocket.Message(arena);
-        while (running) {
-            int n = vm.socket().receiveBatch(libc, message, packet, InboundForwarder.HEADROOM, MAX_FRAME);
+    /** Underlay → VM: receives GRO batches on the VM's port. */
+    private final class PortPump implements Pump {
+        private final LocalVm vm;
+        private final Libc libc;
+        private final InboundForwarder forwarder;
+        private final PacketBuffer packet = PacketBuffer.allocate(arena, InboundForwarder.HEADROOM + MAX_FRAME);
+        private final UdpSocket.Message message = new UdpSocket.Message(arena);
+
+        PortPump(LocalVm vm, Libc libc, InboundForwarder forwarder) {
+            this.vm = vm;
+            this.libc = libc;
+            this.forwarder = forwarder;
+        }
+
+        @Override
+        public int pumpOnce() {
+            int n = vm.socket().receiveBatch(libc, message, packet, InboundForwarder.HEADROOM, MAX_FRAME, Libc.MSG_DONTWAIT);
             if (n > 0 || (n == 0 && !vm.socket().isClosed())) {
                 forwarder.fromUnderlayBatch(packet, InboundForwarder.HEADROOM, n, message.segmentSize(),
                         message.senderAddress(), message.senderPort());
-            } else if (n == 0) {
-                return;
-            } else if (-n != Libc.EINTR && -n != Libc.EAGAIN) {
-                if (running) {
-                    LOG.error("vm {}: receiving on port {} failed: {}; its inbound path stops", vm.name(), vm.port(),
-                            Libc.strerror(-n));
-                }
-                return;
+                return WORKED;
             }
+            if (n < 0 && (-n == Libc.EAGAIN || -n == Libc.EINTR) && !vm.socket().isClosed()) {
+                return IDLE;
+            }
+            if (n < 0 && running) {
+                LOG.error("vm {}: receiving on port {} failed: {}; its inbound path stops", vm.name(), vm.port(),
+                        Libc.strerror(-n));
+            }
+            return STOP;
         }
     }
 
     /**
-     * Stops forwarding and releases sockets and TAPs. Threads blocked reading a TAP are daemons: they end
-     * with the process (a blocked read on a TAP cannot be interrupted portably).
+     * Stops forwarding and releases sockets and TAPs. Forwarding threads notice within one poll timeout
+     * ({@link ReadinessWait#MAX_SLEEP_MILLIS}); descriptors are closed only after they ended, so no
+     * thread ever reads a descriptor number the process has already reused.
      */
     @Override
     public void close() {
         running = false;
-        sockets.forEach(UdpSocket::close);
         for (Thread thread : threads) {
-            if (thread.getName().startsWith("port-")) {
-                try {
-                    thread.join(TimeUnit.SECONDS.toMillis(1)); // closing its socket woke it
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+            try {
+                thread.join(TimeUnit.SECONDS.toMillis(2));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
+        sockets.forEach(UdpSocket::close);
         taps.forEach(TapDevice::close);
         counters.state(AgentState.STOPPED);
     }

@@ -9,15 +9,20 @@ import java.util.Objects;
  * registry assigned them, joined with where each VM is attached on this host (namespace, TAP name).
  * With {@code offloads}, TAPs carry virtio-net headers (TSO, checksum offload) and ports use
  * {@code UDP_SEGMENT}/{@code UDP_GRO}; without, one frame per syscall (the comparison baseline).
+ * {@code busyPollMicros} is how long a forwarding thread keeps polling after its last packet before it
+ * sleeps (see {@link dev.vnet.dataplane.sys.ReadinessWait}); 0 sleeps at once.
  */
 public record AgentConfig(String host, String underlayAddress, int underlayMtu, long skewSeconds, long maxTtlSeconds,
-                          boolean offloads, List<Vm> vms) {
+                          boolean offloads, long busyPollMicros, List<Vm> vms) {
     public AgentConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(underlayAddress, "underlayAddress");
         vms = List.copyOf(vms);
         if (underlayMtu < 576 || underlayMtu > 65535) {
             throw new IllegalArgumentException("underlay MTU must be 576-65535, not " + underlayMtu);
+        }
+        if (busyPollMicros < 0 || busyPollMicros > 1_000_000) {
+            throw new IllegalArgumentException("busy-poll time must be 0-1000000 microseconds, not " + busyPollMicros);
         }
     }
 

@@ -44,6 +44,11 @@ public final class Libc {
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
     public static final int EBADF = 9;
+    public static final int F_GETFL = 3;
+    public static final int F_SETFL = 4;
+    public static final int O_NONBLOCK = 0x800;
+    public static final int MSG_DONTWAIT = 0x40;
+    public static final short POLLIN = 1;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
@@ -73,6 +78,9 @@ public final class Libc {
     private static final MethodHandle SETSOCKOPT = bind("setsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle SHUTDOWN = bind("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle FCNTL = bind("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+            Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle POLL = bind("poll", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
     private static final MethodHandle SETNS = bind("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle STRERROR = LINKER.downcallHandle(
             LIBC.find("strerror").orElseThrow(), FunctionDescriptor.of(ADDRESS, JAVA_INT));
@@ -222,6 +230,24 @@ public final class Libc {
     public int shutdown(int fd, int how) {
         try {
             return (int) SHUTDOWN.invokeExact(callState, fd, how);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code fcntl} with an int argument (or none, for the F_GET* commands). */
+    public int fcntl(int fd, int command, int argument) {
+        try {
+            return (int) FCNTL.invokeExact(callState, fd, command, argument);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code poll} over {@code count} {@code struct pollfd}s at a native address. */
+    public int poll(long pollfdsAddress, long count, int timeoutMillis) {
+        try {
+            return (int) POLL.invokeExact(callState, pollfdsAddress, count, timeoutMillis);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -111,6 +111,17 @@ public final class TapDevice implements AutoCloseable {
         return n >= 0 ? (int) n : -libc.errno();
     }
 
+    /**
+     * Makes reads return {@code -EAGAIN} instead of blocking, for a reader that polls
+     * ({@link ReadinessWait}). Writes to a TAP never wait for the reader either way.
+     */
+    public void nonBlocking(Libc libc) {
+        int flags = libc.fcntl(fd, Libc.F_GETFL, 0);
+        if (flags < 0 || libc.fcntl(fd, Libc.F_SETFL, flags | Libc.O_NONBLOCK) < 0) {
+            throw libc.failure("fcntl(" + name + ", O_NONBLOCK)");
+        }
+    }
+
     public boolean isClosed() {
         return closed;
     }

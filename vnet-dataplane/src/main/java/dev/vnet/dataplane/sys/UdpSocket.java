@@ -70,6 +70,10 @@ public final class UdpSocket implements AutoCloseable {
     }
 
     /** The port the kernel bound (useful after binding port 0). */
+    public int fd() {
+        return fd;
+    }
+
     public int localPort() {
         Libc libc = new Libc();
         try (Arena arena = Arena.ofConfined()) {
@@ -113,8 +117,13 @@ public final class UdpSocket implements AutoCloseable {
      * @return bytes received, or {@code -errno}
      */
     public int receiveBatch(Libc libc, Message message, PacketBuffer buffer, int index, int maxLength) {
+        return receiveBatch(libc, message, buffer, index, maxLength, 0);
+    }
+
+    /** {@link #receiveBatch(Libc, Message, PacketBuffer, int, int)} with {@code recvmsg} flags (e.g. MSG_DONTWAIT). */
+    public int receiveBatch(Libc libc, Message message, PacketBuffer buffer, int index, int maxLength, int flags) {
         message.prepareReceive(buffer.address(index), maxLength);
-        long n = libc.recvmsg(fd, message.header.address(), 0);
+        long n = libc.recvmsg(fd, message.header.address(), flags);
         if (n < 0) {
             return -libc.errno();
         }
