@@ -1,0 +1,501 @@
+/*
+ * The controller's resources as a graph (seed 004, "Resource management").
+ *
+ * Nodes and links. Every resource is a node. Ownership links form a tree: the cloud owns projects
+ * and hosts; a project owns networks and VMs; a network owns subnets; a subnet owns ports. Usage links
+ * cross it: a VM uses its host (where it runs, and a UDP port there) and its ports (its NICs).
+ *
+ * Messages and tasks. A change is a message to the node whose resource it allocates or frees, run by
+ * that node's task one message at a time (NodeTask): a subnet's task hands out its addresses, a host's
+ * task its VM ports, a project's task the names of its networks and VMs. Because one task does all of
+ * a node's allocation, two concurrent requests can never be given the same address or port, with no
+ * lock held across nodes. Operations that span several nodes (creating a VM: a name in its project, a
+ * port on its host, a binding on each NIC; deleting a subtree) are orchestrated by the caller's thread,
+ * which sends the messages and waits for the replies; tasks never wait on each other, so no cycle of
+ * waits can form.
+ *
+ * Deleting. A delete takes two phases. First every node of the subtree (the node and everything it
+ * owns, transitively) is marked deleting by its own task, which also reports who outside the subtree
+ * uses it; a node marked deleting refuses new children and new users, so the answer cannot go stale.
+ * If something is in use and the delete is not forced, the marks are lifted and the delete is refused
+ * with the users named. Otherwise the subtree is removed bottom-up: each node gives back what it uses
+ * (its host port, its NIC bindings) to the tasks that hold those, and its owner's task frees what the
+ * node held there (a port's address in its subnet). A forced delete unbinds NICs from their VMs, and
+ * deletes the VMs of a host being deleted (they cannot run anywhere else).
+ *
+ * Creates are idempotent by name: creating what already exists under the same owner with the same
+ * specification returns the existing node; with a different one it is a conflict.
+ */
+package dev.vnet.controller.graph;
+
+import dev.vnet.registry.Subnet;
+import dev.vnet.wire.Ipv4Address;
+import dev.vnet.wire.MacAddress;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableSet;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.regex.Pattern;
+
+import static dev.vnet.controller.graph.GraphException.Reason.CONFLICT;
+import static dev.vnet.controller.graph.GraphException.Reason.EXHAUSTED;
+import static dev.vnet.controller.graph.GraphException.Reason.INVALID;
+import static dev.vnet.controller.graph.GraphException.Reason.IN_USE;
+import static dev.vnet.controller.graph.GraphException.Reason.NOT_FOUND;
+
+/** The resource graph; the algorithm is described at the top of this file. Thread-safe. */
+public final class ResourceGraph implements AutoCloseable {
+    /** UDP ports a host gives its VMs (the registry's range). */
+    public static final int FIRST_VM_PORT = 47901;
+    public static final int LAST_VM_PORT = 48900;
+    /** Network ids are 24-bit (they travel in the data plane's identity). */
+    public static final long LAST_NETWORK_ID = (1L << 24) - 1;
+    /** A port's MAC: 02:4e followed by its IPv4 address; unique in its network since subnets do not overlap. */
+    static final long MAC_PREFIX = 0x024EL << 32;
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+
+    private record HostState(int address, NavigableSet<Long> usedPorts) {
+    }
+
+    private record NetworkState(long networkId) {
+    }
+
+    private record SubnetState(Subnet cidr, NavigableSet<Long> usedOffsets) {
+    }
+
+    private record PortState(int address) {
+    }
+
+    private record VmState(int hostPort) {
+    }
+
+    private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+    private final Map<String, Node> nodes = new ConcurrentHashMap<>();
+    private final Node cloud;
+    private final NavigableSet<Long> usedNetworkIds = new TreeSet<>();
+
+    public ResourceGraph() {
+        cloud = new Node("cloud", Kind.CLOUD, "cloud", null, new NodeTask(threads), null);
+        nodes.put(cloud.id, cloud);
+    }
+
+    // ---- reads ----
+
+    public Optional<Resource> get(String id) {
+        return Optional.ofNullable(nodes.get(id)).filter(n -> !n.deleted && n != cloud).map(this::view);
+    }
+
+    /** Every node of a kind, by name. */
+    public List<Resource> list(Kind kind) {
+        return nodes.values().stream().filter(n -> n.kind == kind && !n.deleted)
+                .sorted(Comparator.comparing((Node n) -> n.name).thenComparing(n -> n.id)).map(this::view).toList();
+    }
+
+    // ---- creates ----
+
+    public Resource createProject(String name) {
+        return view(await(cloud.task.send(() -> addChild(cloud, Kind.PROJECT, name, Map.of(), () -> null))));
+    }
+
+    public Resource createHost(String name, String underlayAddress) {
+        int address = parse(() -> Ipv4Address.parse(underlayAddress), "host address");
+        return view(await(cloud.task.send(() -> addChild(cloud, Kind.HOST, name, Map.of("address", Ipv4Address.toString(address)),
+                () -> new HostState(address, new TreeSet<>())))));
+    }
+
+    public Resource createNetwork(String projectId, String name) {
+        Node project = find(projectId, Kind.PROJECT);
+        return view(await(project.task.send(() -> addChild(project, Kind.NETWORK, name, Map.of(), () -> {
+            synchronized (usedNetworkIds) {
+                long id = lowestFree(usedNetworkIds, 1, LAST_NETWORK_ID);
+                if (id < 0) {
+                    throw new GraphException(EXHAUSTED, "no network id left");
+                }
+                usedNetworkIds.add(id);
+                return new NetworkState(id);
+            }
+        }))));
+    }
+
+    public Resource createSubnet(String networkId, String name, String cidr) {
+        Node network = find(networkId, Kind.NETWORK);
+        Subnet subnet = parse(() -> Subnet.parse(cidr), "subnet");
+        return view(await(network.task.send(() -> addChild(network, Kind.SUBNET, name, Map.of("cidr", cidr), () -> {
+            for (Node sibling : network.children) {
+                Subnet other = ((SubnetState) sibling.state).cidr();
+                if (overlaps(subnet, other)) {
+                    throw new GraphException(CONFLICT, "subnet " + cidr + " overlaps subnet " + sibling.name + " ("
+                            + Ipv4Address.toString(other.address()) + "/" + other.prefixLength() + ") of network " + network.name);
+                }
+            }
+            return new SubnetState(subnet, new TreeSet<>());
+        }))));
+    }
+
+    /**
+     * Creates a port in a subnet: the subnet's task gives it the requested address if free, or the lowest
+     * free one (.1 stays for the gateway).
+     */
+    public Resource createPort(String subnetId, String name, String requestedAddress) {
+        Node subnetNode = find(subnetId, Kind.SUBNET);
+        Integer requested = requestedAddress == null ? null : parse(() -> Ipv4Address.parse(requestedAddress), "port address");
+        Map<String, Object> spec = requestedAddress == null ? Map.of() : Map.of("ip_address", requestedAddress);
+        return view(await(subnetNode.task.send(() -> addChild(subnetNode, Kind.PORT, name, spec, () -> {
+            SubnetState subnet = (SubnetState) subnetNode.state;
+            long offset = assignOffset(subnetNode, subnet, requested);
+            subnet.usedOffsets().add(offset);
+            return new PortState(subnet.cidr().address() + (int) offset);
+        }))));
+    }
+
+    /**
+     * Creates a VM in a project, placed on a host and using the given ports (which must belong to the
+     * project's networks and be free): a name from the project's task, a UDP port from the host's task,
+     * a binding from each port's subnet task; undone in reverse if a step is refused.
+     */
+    public Resource createVm(String projectId, String name, String hostId, List<String> portIds) {
+        Node project = find(projectId, Kind.PROJECT);
+        Node host = find(hostId, Kind.HOST);
+        List<Node> ports = new ArrayList<>();
+        for (String portId : portIds) {
+            Node port = find(portId, Kind.PORT);
+            if (port.owner.owner.owner != project) {
+                throw new GraphException(INVALID, port + " belongs to another project than " + project);
+            }
+            ports.add(port);
+        }
+        Map<String, Object> spec = Map.of("host", host.id, "ports", List.copyOf(portIds));
+        Node existing = await(project.task.send(() -> existingChild(project, Kind.VM, name, spec)));
+        if (existing != null) {
+            return view(existing);
+        }
+        Node vm = await(project.task.send(() -> addChild(project, Kind.VM, name, spec, () -> null)));
+        List<Node> bound = new ArrayList<>();
+        try {
+            int hostPort = await(host.task.send(() -> {
+                requireAlive(host);
+                HostState state = (HostState) host.state;
+                long port = lowestFree(state.usedPorts(), FIRST_VM_PORT, LAST_VM_PORT);
+                if (port < 0) {
+                    throw new GraphException(EXHAUSTED, host + " has no VM port left");
+                }
+                state.usedPorts().add(port);
+                link(vm, host);
+                return (int) port;
+            }));
+            vm.state = new VmState(hostPort);
+            for (Node port : ports) {
+                await(port.owner.task.send(() -> {
+                    requireAlive(port);
+                    if (!port.usedBy.isEmpty()) {
+                        throw new GraphException(IN_USE, port + " is already used by " + port.usedBy.iterator().next());
+                    }
+                    link(vm, port);
+                    return null;
+                }));
+                bound.add(port);
+            }
+            return view(vm);
+        } catch (RuntimeException e) {
+            for (Node port : bound) {
+                await(port.owner.task.send(() -> unlink(vm, port)));
+            }
+            if (vm.state instanceof VmState(int hostPort)) {
+                await(host.task.send(() -> {
+                    ((HostState) host.state).usedPorts().remove((long) hostPort);
+                    return unlink(vm, host);
+                }));
+            }
+            await(project.task.send(() -> removeChild(vm)));
+            throw e;
+        }
+    }
+
+    // ---- delete ----
+
+    /**
+     * Deletes a node and everything it owns. Refused with {@link GraphException.Reason#IN_USE}, changing
+     * nothing, if anything in it is used from outside, unless {@code force}.
+     */
+    public void delete(String id, boolean force) {
+        Node node = nodes.get(id);
+        if (node == null || node.deleted || node == cloud) {
+            throw new GraphException(NOT_FOUND, "no resource " + id);
+        }
+        List<Node> subtree = subtree(node);
+        Map<Node, List<Node>> externalUsers = new LinkedHashMap<>();
+        List<Node> marked = new ArrayList<>();
+        try {
+            for (Node member : subtree) {
+                List<Node> users = await(member.task.send(() -> {
+                    if (member.deleting) {
+                        throw new GraphException(CONFLICT, member + " is already being deleted");
+                    }
+                    member.deleting = true;
+                    return member.usedBy.stream().filter(u -> !subtree.contains(u)).toList();
+                }));
+                marked.add(member);
+                if (!users.isEmpty()) {
+                    externalUsers.put(member, users);
+                }
+            }
+            if (!externalUsers.isEmpty() && !force) {
+                StringBuilder why = new StringBuilder(node + " is in use:");
+                externalUsers.forEach((used, users) -> why.append(' ').append(used).append(" by ").append(users).append(';'));
+                why.append(" delete those first, or force");
+                throw new GraphException(IN_USE, why.toString());
+            }
+        } catch (RuntimeException e) {
+            for (Node member : marked) {
+                await(member.task.send(() -> {
+                    member.deleting = false;
+                    return null;
+                }));
+            }
+            throw e;
+        }
+        externalUsers.forEach((used, users) -> {
+            for (Node user : users) {
+                if (used.kind == Kind.HOST && user.kind == Kind.VM && !user.deleted) {
+                    delete(user.id, true); // a VM cannot outlive its host
+                } else {
+                    await(used.kind == Kind.PORT ? used.owner.task.send(() -> unlink(user, used))
+                            : used.task.send(() -> unlink(user, used)));
+                }
+            }
+        });
+        for (Node member : subtree.reversed()) {
+            release(member);
+        }
+    }
+
+    /** Gives back what a node uses, then has its owner free what it held there. */
+    private void release(Node node) {
+        for (Node used : List.copyOf(node.uses)) {
+            if (used.kind == Kind.HOST) {
+                await(used.task.send(() -> {
+                    if (node.state instanceof VmState(int hostPort)) {
+                        ((HostState) used.state).usedPorts().remove((long) hostPort);
+                    }
+                    return unlink(node, used);
+                }));
+            } else {
+                await(used.owner.task.send(() -> unlink(node, used)));
+            }
+        }
+        await(node.owner.task.send(() -> {
+            switch (node.state) {
+                case PortState(int address) -> ((SubnetState) node.owner.state).usedOffsets()
+                        .remove((long) (address - ((SubnetState) node.owner.state).cidr().address()));
+                case NetworkState(long networkId) -> {
+                    synchronized (usedNetworkIds) {
+                        usedNetworkIds.remove(networkId);
+                    }
+                }
+                case null, default -> {
+                }
+            }
+            return removeChild(node);
+        }));
+    }
+
+    @Override
+    public void close() {
+        threads.shutdown();
+    }
+
+    // ---- helpers that run inside a task ----
+
+    private interface StateFactory {
+        Object create();
+    }
+
+    /** In the owner's task: the existing child of that name if its spec matches, else a new one. */
+    private Node addChild(Node owner, Kind kind, String name, Map<String, Object> spec, StateFactory state) {
+        Node existing = existingChild(owner, kind, name, spec);
+        if (existing != null) {
+            return existing;
+        }
+        requireAlive(owner);
+        Node child = new Node(UUID.randomUUID().toString(), kind, name, owner, new NodeTask(threads), state.create());
+        specs.put(child, spec);
+        owner.children.add(child);
+        nodes.put(child.id, child);
+        return child;
+    }
+
+    private final Map<Node, Map<String, Object>> specs = new ConcurrentHashMap<>();
+
+    private Node existingChild(Node owner, Kind kind, String name, Map<String, Object> spec) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new GraphException(INVALID, "invalid " + kind.label() + " name '" + name
+                    + "': 1 to 63 of A-Z a-z 0-9 . _ -, starting with a letter or digit");
+        }
+        for (Node child : owner.children) {
+            if (child.kind == kind && child.name.equals(name) && !child.deleted) {
+                if (!Objects.equals(specs.get(child), spec)) {
+                    throw new GraphException(CONFLICT, kind.label() + " " + name + " already exists in " + owner
+                            + " with a different specification " + specs.get(child));
+                }
+                return child;
+            }
+        }
+        return null;
+    }
+
+    private Node removeChild(Node node) {
+        node.deleted = true;
+        node.owner.children.remove(node);
+        nodes.remove(node.id);
+        specs.remove(node);
+        return node;
+    }
+
+    private static void requireAlive(Node node) {
+        if (node.deleted || node.deleting) {
+            throw new GraphException(CONFLICT, node + " is being deleted");
+        }
+    }
+
+    private static Node link(Node user, Node used) {
+        user.uses.add(used);
+        used.usedBy.add(user);
+        return used;
+    }
+
+    private static Node unlink(Node user, Node used) {
+        user.uses.remove(used);
+        used.usedBy.remove(user);
+        return used;
+    }
+
+    private long assignOffset(Node subnetNode, SubnetState subnet, Integer requested) {
+        long size = subnet.cidr().size();
+        if (requested == null) {
+            long offset = lowestFree(subnet.usedOffsets(), 2, size - 2);
+            if (offset < 0) {
+                throw new GraphException(EXHAUSTED, subnetNode + " has no free address");
+            }
+            return offset;
+        }
+        long offset = Integer.toUnsignedLong(requested - subnet.cidr().address());
+        String text = Ipv4Address.toString(requested);
+        if (offset >= size) {
+            throw new GraphException(INVALID, "address " + text + " is outside " + subnetNode + " ("
+                    + Ipv4Address.toString(subnet.cidr().address()) + "/" + subnet.cidr().prefixLength() + ")");
+        }
+        if (offset == 0 || offset == size - 1 || offset == 1) {
+            throw new GraphException(INVALID, "address " + text + " is reserved in " + subnetNode
+                    + " (network, broadcast or gateway address)");
+        }
+        if (subnet.usedOffsets().contains(offset)) {
+            throw new GraphException(CONFLICT, "address " + text + " is taken in " + subnetNode);
+        }
+        return offset;
+    }
+
+    // ---- plain helpers ----
+
+    private Node find(String id, Kind kind) {
+        Node node = id == null ? null : nodes.get(id);
+        if (node == null || node.deleted || node.kind != kind) {
+            throw new GraphException(NOT_FOUND, "no " + kind.label() + " " + id);
+        }
+        return node;
+    }
+
+    private static List<Node> subtree(Node root) {
+        List<Node> order = new ArrayList<>();
+        order.add(root);
+        for (int i = 0; i < order.size(); i++) {
+            order.addAll(order.get(i).children);
+        }
+        return order;
+    }
+
+    private static boolean overlaps(Subnet a, Subnet b) {
+        int prefix = Math.min(a.prefixLength(), b.prefixLength());
+        int mask = prefix == 0 ? 0 : -1 << (32 - prefix);
+        return (a.address() & mask) == (b.address() & mask);
+    }
+
+    static long lowestFree(NavigableSet<Long> used, long first, long last) {
+        long candidate = first;
+        for (long value : used.tailSet(first, true)) {
+            if (value != candidate || candidate > last) {
+                break;
+            }
+            candidate++;
+        }
+        return candidate <= last ? candidate : -1;
+    }
+
+    private interface Parse<T> {
+        T run();
+    }
+
+    private static <T> T parse(Parse<T> parse, String what) {
+        try {
+            return parse.run();
+        } catch (IllegalArgumentException e) {
+            throw new GraphException(INVALID, what + ": " + e.getMessage());
+        }
+    }
+
+    private static <T> T await(CompletableFuture<T> reply) {
+        try {
+            return reply.get();
+        } catch (ExecutionException | CompletionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException(cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted waiting for a resource task", e);
+        }
+    }
+
+    private Resource view(Node node) {
+        Map<String, Object> attributes = new LinkedHashMap<>(specs.getOrDefault(node, Map.of()));
+        switch (node.state) {
+            case HostState host -> attributes.put("address", Ipv4Address.toString(host.address()));
+            case NetworkState network -> attributes.put("network_id", network.networkId());
+            case SubnetState subnet -> attributes.put("cidr", Ipv4Address.toString(subnet.cidr().address()) + "/"
+                    + subnet.cidr().prefixLength());
+            case PortState port -> {
+                attributes.put("ip_address", Ipv4Address.toString(port.address()));
+                attributes.put("mac_address", MacAddress.toString(MAC_PREFIX | Integer.toUnsignedLong(port.address())));
+            }
+            case VmState vm -> attributes.put("host_port", vm.hostPort());
+            case null, default -> {
+            }
+        }
+        return new Resource(node.id, node.kind, node.name, node.owner == null ? null : node.owner.id, attributes,
+                ids(node.uses), ids(node.usedBy));
+    }
+
+    private static List<String> ids(java.util.Set<Node> set) {
+        List<String> ids = new ArrayList<>();
+        for (Node node : set) {
+            ids.add(node.id);
+        }
+        Collections.sort(ids);
+        return ids;
+    }
+}
