@@ -25,10 +25,22 @@
  *
  * Creates are idempotent by name: creating what already exists under the same owner with the same
  * specification returns the existing node; with a different one it is a conflict.
+ *
+ * Durability. Every node is a record in the config store under /vnet/graph/<id>: its kind, name,
+ * owner, the specification it was created with and what it was given (addresses, ports, ids). The
+ * task that creates or removes a node writes or deletes its record before it answers, so an answered
+ * request survives a crash of the controller. A VM's record is written once all its parts are
+ * allocated, so a crash mid-way leaves no half VM. Subtrees are removed bottom-up, so a crash during a
+ * delete leaves no record whose owner is gone. On start the graph is rebuilt from the records: the
+ * allocators are not stored, they are recomputed from what the records hold.
  */
 package dev.vnet.controller.graph;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vnet.registry.Subnet;
+import dev.vnet.store.ConfigStore;
+import dev.vnet.store.KeyValue;
 import dev.vnet.wire.Ipv4Address;
 import dev.vnet.wire.MacAddress;
 
@@ -83,14 +95,89 @@ public final class ResourceGraph implements AutoCloseable {
     private record VmState(int hostPort) {
     }
 
+    static final String PREFIX = "/vnet/graph/";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A node as stored. */
+    record StoredNode(String id, Kind kind, String name, String owner, Map<String, Object> spec,
+                      Map<String, Object> attributes, List<String> uses) {
+    }
+
+    private final ConfigStore store;
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<String, Node> nodes = new ConcurrentHashMap<>();
     private final Node cloud;
     private final NavigableSet<Long> usedNetworkIds = new TreeSet<>();
 
-    public ResourceGraph() {
+    /** The graph kept in {@code store}, rebuilt from what it already holds. */
+    public ResourceGraph(ConfigStore store) {
+        this.store = store;
         cloud = new Node("cloud", Kind.CLOUD, "cloud", null, new NodeTask(threads), null);
         nodes.put(cloud.id, cloud);
+        load();
+    }
+
+    private void load() {
+        List<StoredNode> stored = new ArrayList<>();
+        for (KeyValue entry : store.range(PREFIX).entries()) {
+            try {
+                stored.add(JSON.readValue(entry.value(), StoredNode.class));
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("config store record " + entry.key() + " is not a resource: " + e.getMessage(), e);
+            }
+        }
+        List<Kind> order = List.of(Kind.PROJECT, Kind.HOST, Kind.NETWORK, Kind.SUBNET, Kind.PORT, Kind.VM);
+        stored.sort(Comparator.comparing((StoredNode n) -> order.indexOf(n.kind())));
+        for (StoredNode record : stored) {
+            Node owner = record.kind().owner() == Kind.CLOUD ? cloud : nodes.get(record.owner());
+            if (owner == null) {
+                throw new IllegalStateException("config store: " + record.kind().label() + " " + record.name()
+                        + " names owner " + record.owner() + ", which is not there");
+            }
+            Map<String, Object> a = record.attributes();
+            Object state = switch (record.kind()) {
+                case HOST -> new HostState(Ipv4Address.parse((String) a.get("address")), new TreeSet<>());
+                case NETWORK -> {
+                    long id = ((Number) a.get("network_id")).longValue();
+                    usedNetworkIds.add(id);
+                    yield new NetworkState(id);
+                }
+                case SUBNET -> new SubnetState(Subnet.parse((String) a.get("cidr")), new TreeSet<>());
+                case PORT -> {
+                    int address = Ipv4Address.parse((String) a.get("ip_address"));
+                    SubnetState subnet = (SubnetState) owner.state;
+                    subnet.usedOffsets().add(Integer.toUnsignedLong(address - subnet.cidr().address()));
+                    yield new PortState(address);
+                }
+                case VM -> new VmState(((Number) a.get("host_port")).intValue());
+                default -> null;
+            };
+            Node node = new Node(record.id(), record.kind(), record.name(), owner, new NodeTask(threads), state);
+            specs.put(node, record.spec());
+            owner.children.add(node);
+            nodes.put(node.id, node);
+            for (String usedId : record.uses()) {
+                Node used = nodes.get(usedId);
+                if (used == null) {
+                    throw new IllegalStateException("config store: " + node + " uses " + usedId + ", which is not there");
+                }
+                link(node, used);
+                if (used.state instanceof HostState host && state instanceof VmState vm) {
+                    host.usedPorts().add((long) vm.hostPort());
+                }
+            }
+        }
+    }
+
+    private void persist(Node node) {
+        Resource view = view(node);
+        StoredNode record = new StoredNode(node.id, node.kind, node.name, node.owner == cloud ? null : node.owner.id,
+                specs.getOrDefault(node, Map.of()), view.attributes(), view.uses());
+        try {
+            store.put(PREFIX + node.id, JSON.writeValueAsBytes(record));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     // ---- reads ----
@@ -209,6 +296,10 @@ public final class ResourceGraph implements AutoCloseable {
                 }));
                 bound.add(port);
             }
+            await(project.task.send(() -> {
+                persist(vm);
+                return null;
+            }));
             return view(vm);
         } catch (RuntimeException e) {
             for (Node port : bound) {
@@ -273,8 +364,13 @@ public final class ResourceGraph implements AutoCloseable {
                 if (used.kind == Kind.HOST && user.kind == Kind.VM && !user.deleted) {
                     delete(user.id, true); // a VM cannot outlive its host
                 } else {
-                    await(used.kind == Kind.PORT ? used.owner.task.send(() -> unlink(user, used))
-                            : used.task.send(() -> unlink(user, used)));
+                    await(used.owner.task.send(() -> {
+                        unlink(user, used); // a NIC taken from its VM: the VM's record no longer lists it
+                        if (!user.deleted && user.kind == Kind.VM) {
+                            persist(user);
+                        }
+                        return null;
+                    }));
                 }
             }
         });
@@ -298,19 +394,25 @@ public final class ResourceGraph implements AutoCloseable {
             }
         }
         await(node.owner.task.send(() -> {
-            switch (node.state) {
-                case PortState(int address) -> ((SubnetState) node.owner.state).usedOffsets()
-                        .remove((long) (address - ((SubnetState) node.owner.state).cidr().address()));
-                case NetworkState(long networkId) -> {
-                    synchronized (usedNetworkIds) {
-                        usedNetworkIds.remove(networkId);
-                    }
-                }
-                case null, default -> {
+            Node removed = removeChild(node);
+            freeInOwner(node);
+            return removed;
+        }));
+    }
+
+    /** In the owner's task: frees what the owner (or the cloud) allocated for the node. */
+    private void freeInOwner(Node node) {
+        switch (node.state) {
+            case PortState(int address) -> ((SubnetState) node.owner.state).usedOffsets()
+                    .remove(Integer.toUnsignedLong(address - ((SubnetState) node.owner.state).cidr().address()));
+            case NetworkState(long networkId) -> {
+                synchronized (usedNetworkIds) {
+                    usedNetworkIds.remove(networkId);
                 }
             }
-            return removeChild(node);
-        }));
+            case null, default -> {
+            }
+        }
     }
 
     @Override
@@ -333,6 +435,15 @@ public final class ResourceGraph implements AutoCloseable {
         requireAlive(owner);
         Node child = new Node(UUID.randomUUID().toString(), kind, name, owner, new NodeTask(threads), state.create());
         specs.put(child, spec);
+        if (kind != Kind.VM) { // a VM is stored once all its parts are allocated
+            try {
+                persist(child);
+            } catch (RuntimeException e) {
+                specs.remove(child);
+                freeInOwner(child);
+                throw e;
+            }
+        }
         owner.children.add(child);
         nodes.put(child.id, child);
         return child;
@@ -358,6 +469,7 @@ public final class ResourceGraph implements AutoCloseable {
     }
 
     private Node removeChild(Node node) {
+        store.delete(PREFIX + node.id);
         node.deleted = true;
         node.owner.children.remove(node);
         nodes.remove(node.id);

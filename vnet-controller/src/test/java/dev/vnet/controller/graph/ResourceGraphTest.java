@@ -1,5 +1,6 @@
 package dev.vnet.controller.graph;
 
+import dev.vnet.store.InMemoryConfigStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -20,11 +21,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ResourceGraphTest {
-    private final ResourceGraph graph = new ResourceGraph();
+    private final InMemoryConfigStore store = new InMemoryConfigStore();
+    private ResourceGraph graph = new ResourceGraph(store);
 
     @AfterEach
     void close() {
         graph.close();
+        store.close();
     }
 
     private record Tenant(Resource project, Resource network, Resource subnet, Resource host) {
@@ -234,5 +237,31 @@ class ResourceGraphTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void theGraphIsRebuiltFromTheStoreWithItsAllocationsAndLinks() {
+        Tenant t = tenant("p");
+        Resource a = graph.createPort(t.subnet().id(), "a", null);
+        Resource b = graph.createPort(t.subnet().id(), "b", "10.0.0.7");
+        Resource vm = graph.createVm(t.project().id(), "vm", t.host().id(), List.of(a.id(), b.id()));
+        assertThatThrownBy(() -> graph.delete(t.network().id(), false)).hasMessageContaining("in use");
+        graph.close();
+
+        graph = new ResourceGraph(store);
+        assertThat(graph.get(vm.id())).contains(vm);
+        assertThat(graph.get(a.id()).orElseThrow().usedBy()).containsExactly(vm.id());
+        assertThat(graph.createPort(t.subnet().id(), "c", null).attributes()).as("allocations recomputed")
+                .containsEntry("ip_address", "10.0.0.3");
+        assertThat(graph.createVm(t.project().id(), "vm2", t.host().id(), List.of()).attributes())
+                .containsEntry("host_port", ResourceGraph.FIRST_VM_PORT + 1);
+        assertThat(graph.createNetwork(t.project().id(), "n2").attributes()).containsEntry("network_id", 2L);
+        assertThatThrownBy(() -> graph.delete(t.host().id(), false)).hasMessageContaining("in use");
+
+        graph.delete(t.network().id(), true); // the VM loses its NICs, and its record says so
+        graph.close();
+        graph = new ResourceGraph(store);
+        assertThat(graph.get(vm.id()).orElseThrow().uses()).containsExactly(t.host().id());
+        assertThat(graph.list(Kind.PORT)).isEmpty();
     }
 }
