@@ -3,7 +3,7 @@ package dev.vnet.bench;
 import dev.vnet.registry.RegistryConfig;
 import dev.vnet.registry.RegistryService;
 import dev.vnet.registry.Vm;
-import dev.vnet.registry.store.InMemoryKeyValueStore;
+import dev.vnet.store.InMemoryConfigStore;
 import dev.vnet.wire.Ipv4Address;
 import dev.vnet.wire.VnpToken;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -15,6 +15,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
@@ -38,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 @Threads(1)
 public class TokenIssueBenchmark {
     private static final int VMS_PER_NETWORK = 200;
+    private InMemoryConfigStore store;
     private RegistryService registry;
     private int[] blueAddresses;
     private int[] redAddresses;
@@ -46,7 +48,8 @@ public class TokenIssueBenchmark {
 
     @Setup
     public void setUp() {
-        registry = new RegistryService(new InMemoryKeyValueStore(), RegistryConfig.defaults());
+        store = new InMemoryConfigStore();
+        registry = new RegistryService(store, RegistryService.STORE_PREFIX, RegistryConfig.defaults());
         registry.createNetwork("blue", 0, "10.0.0.0/16");
         registry.createNetwork("red", 0, "10.0.0.0/16");
         for (int host = 1; host <= 4; host++) {
@@ -62,6 +65,11 @@ public class TokenIssueBenchmark {
             registry.allowPair("blue0", red.name());
         }
         anchor = new VnpToken(new byte[VnpToken.KEY_LENGTH]);
+    }
+
+    @TearDown
+    public void tearDown() {
+        store.close();
     }
 
     @State(Scope.Thread)

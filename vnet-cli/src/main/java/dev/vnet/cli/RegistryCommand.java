@@ -3,9 +3,9 @@ package dev.vnet.cli;
 import dev.vnet.registry.RegistryConfig;
 import dev.vnet.registry.pki.TlsFiles;
 import dev.vnet.registry.server.RegistryProcess;
-import dev.vnet.registry.store.EmbeddedKeyValueStore;
-import dev.vnet.registry.store.InMemoryKeyValueStore;
-import dev.vnet.registry.store.KeyValueStore;
+import dev.vnet.store.ConfigStore;
+import dev.vnet.store.EmbeddedConfigStore;
+import dev.vnet.store.InMemoryConfigStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -45,12 +45,11 @@ final class RegistryCommand implements Callable<Integer> {
         if (listen != null && tlsDirectory == null) {
             throw new IllegalArgumentException("--listen needs --tls-dir (agents connect with mutual TLS)");
         }
-        KeyValueStore keyValueStore = store.equals("memory") ? new InMemoryKeyValueStore()
-                : EmbeddedKeyValueStore.open(Path.of(store));
+        ConfigStore configStore = store.equals("memory") ? new InMemoryConfigStore() : EmbeddedConfigStore.open(Path.of(store));
         RegistryConfig config = RegistryConfig.defaults()
                 .withTokenTtl(RegistryConfig.parseTokenTtl(ttl))
                 .withClockSkew(Duration.ofSeconds(skewSeconds));
-        RegistryProcess.Options options = RegistryProcess.Options.of(keyValueStore, adminSocket).withConfig(config);
+        RegistryProcess.Options options = RegistryProcess.Options.of(configStore, adminSocket).withConfig(config);
         if (listen != null) {
             int colon = listen.lastIndexOf(':');
             if (colon < 1) {

@@ -5,7 +5,10 @@ import dev.vnet.registry.StoredRecords.HostRecord;
 import dev.vnet.registry.StoredRecords.NetworkRecord;
 import dev.vnet.registry.StoredRecords.RuleRecord;
 import dev.vnet.registry.StoredRecords.VmRecord;
-import dev.vnet.registry.store.KeyValueStore;
+import dev.vnet.store.ConfigStore;
+import dev.vnet.store.KeyValue;
+import dev.vnet.store.Op;
+import dev.vnet.store.Txn;
 import dev.vnet.wire.Ipv4Address;
 import dev.vnet.wire.MacAddress;
 import dev.vnet.wire.VnpToken;
@@ -24,6 +27,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -31,10 +35,13 @@ import java.util.function.Supplier;
  * and gateways; and the token issue path ({@link TokenIssuer}). Address, port and MAC assignment is
  * {@link Ipam}; the store layout is {@link StoredRecords}.
  *
- * <p>Every mutation runs under one lock and in three steps: check everything (a refusal throws
- * {@link RegistryException} having changed nothing), write the one store record, then update the
- * in-memory indexes. So the indexes only ever show what is durable, and a new instance over the same
- * store (after a restart or a crash) rebuilds exactly the same state from the records. Reads (listings,
+ * <p>The records live in a {@link ConfigStore} under a key prefix ({@link #STORE_PREFIX} for
+ * {@code vnet registry}), which the registry owns: nothing else may write under it, so the in-memory
+ * indexes are the truth about it between writes. Every mutation runs under one lock and in three steps:
+ * check everything (a refusal throws {@link RegistryException} having changed nothing), write the store
+ * (one record, or one transaction where several records change together), then update the in-memory
+ * indexes. So the indexes only ever show what is durable, and a new instance over the same store
+ * (after a restart or a crash) rebuilds exactly the same state from the records. Reads (listings,
  * assignments, tokens) use the concurrent indexes without the lock.
  *
  * <p>Identity checks belong to the caller of this class, except where the identity is an argument
@@ -45,10 +52,13 @@ public final class RegistryService {
     /** The identity of the operator (a certificate CN, or anyone on the registry's Unix socket). */
     public static final String ADMIN_IDENTITY = "admin";
     public static final long MAX_NETWORK_ID = 0xFFFF_FFFFL;
+    /** Where {@code vnet registry} keeps its records in its store. */
+    public static final String STORE_PREFIX = "/registry/";
 
     private static final Logger log = LoggerFactory.getLogger(RegistryService.class);
 
-    private final KeyValueStore store;
+    private final ConfigStore store;
+    private final String prefix;
     private final RegistryConfig config;
     private final SecureRandom random = new SecureRandom();
     private final ReentrantLock mutations = new ReentrantLock();
@@ -67,9 +77,19 @@ public final class RegistryService {
 
     private final TokenIssuer issuer;
 
-    /** Loads the state the store holds; throws {@link IllegalStateException} naming a record it cannot read. */
-    public RegistryService(KeyValueStore store, RegistryConfig config) {
+    /**
+     * Loads the state the store holds under {@code prefix}; throws {@link IllegalStateException} naming a
+     * record it cannot read.
+     *
+     * @param prefix where the registry's records live in the store, ending in '/' (normally {@link #STORE_PREFIX});
+     *               the registry owns every key under it
+     */
+    public RegistryService(ConfigStore store, String prefix, RegistryConfig config) {
+        if (store == null || prefix == null || !prefix.endsWith("/")) {
+            throw new IllegalArgumentException("the registry needs a store and a key prefix ending in '/', not " + prefix);
+        }
         this.store = store;
+        this.prefix = prefix;
         this.config = config;
         this.issuer = new TokenIssuer(vms, networks, allowedDestinationsBySource, config);
         mutations.lock();
@@ -110,7 +130,7 @@ public final class RegistryService {
             }
             long assigned = id != 0 ? id : nextNetworkId();
             Network network = new Network(name, assigned, parsed);
-            store.put(StoredRecords.NETWORKS + name, StoredRecords.encode(new NetworkRecord(name, assigned, parsed.toString())));
+            store.put(key(StoredRecords.NETWORKS + name), StoredRecords.encode(new NetworkRecord(name, assigned, parsed.toString())));
             index(network);
             log.info("created network {} id {} subnet {}", name, assigned, parsed);
             return network;
@@ -133,7 +153,7 @@ public final class RegistryService {
                 throw RegistryException.alreadyExists("address " + address + " is already host " + other + "'s");
             }
             Host host = new Host(name, parsed);
-            store.put(StoredRecords.HOSTS + name, StoredRecords.encode(new HostRecord(name, address)));
+            store.put(key(StoredRecords.HOSTS + name), StoredRecords.encode(new HostRecord(name, address)));
             index(host);
             log.info("registered host {} at {}", name, address);
             return host;
@@ -182,7 +202,7 @@ public final class RegistryService {
             byte[] key = new byte[VnpToken.KEY_LENGTH];
             random.nextBytes(key);
             Vm vm = new Vm(name, network, networkEntry.network.id(), host, subnet.addressAt(offset), Ipam.MAC_PREFIX | macSuffix, (int) port);
-            store.put(StoredRecords.VMS + name, StoredRecords.encode(record(vm, key)));
+            store.put(key(StoredRecords.VMS + name), StoredRecords.encode(record(vm, key)));
             index(vm, key);
             log.info("created {}", vm);
             return vm;
@@ -190,8 +210,8 @@ public final class RegistryService {
     }
 
     /**
-     * Deletes a VM and every allow rule naming it. The rules go first: should the process die half-way,
-     * what is left allows less, never more, and the VM's own record is still there to delete again.
+     * Deletes a VM and every allow rule naming it, in one store transaction: no state, not even after a
+     * crash, has the VM without its rules or a rule naming a VM that is gone.
      */
     public Vm deleteVm(String name) {
         Names.check("vm", name);
@@ -200,13 +220,15 @@ public final class RegistryService {
             if (entry == null) {
                 throw RegistryException.notFound("vm " + name + " does not exist");
             }
-            for (AllowRule rule : allowRules()) {
-                if (rule.sourceVm().equals(name) || rule.destinationVm().equals(name)) {
-                    store.delete(StoredRecords.ruleKey(rule.sourceVm(), rule.destinationVm()));
-                    unindex(rule);
-                }
+            List<AllowRule> rules = allowRules().stream()
+                    .filter(rule -> rule.sourceVm().equals(name) || rule.destinationVm().equals(name)).toList();
+            List<Op> deletes = new ArrayList<>();
+            for (AllowRule rule : rules) {
+                deletes.add(Op.delete(key(StoredRecords.ruleKey(rule.sourceVm(), rule.destinationVm()))));
             }
-            store.delete(StoredRecords.VMS + name);
+            deletes.add(Op.delete(key(StoredRecords.VMS + name)));
+            store.commit(Txn.begin().then(deletes.toArray(Op[]::new)));
+            rules.forEach(this::unindex);
             Vm vm = entry.vm();
             vms.remove(name);
             entry.network().vmsByAddress.remove(vm.address());
@@ -235,7 +257,7 @@ public final class RegistryService {
             if (destinations != null && destinations.contains(destinationVm)) {
                 return rule;
             }
-            store.put(StoredRecords.ruleKey(sourceVm, destinationVm), StoredRecords.encode(new RuleRecord(sourceVm, destinationVm)));
+            store.put(key(StoredRecords.ruleKey(sourceVm, destinationVm)), StoredRecords.encode(new RuleRecord(sourceVm, destinationVm)));
             index(rule);
             log.info("allowed {} -> {}", sourceVm, destinationVm);
             return rule;
@@ -285,7 +307,7 @@ public final class RegistryService {
             }
             byte[] key = new byte[VnpToken.KEY_LENGTH];
             random.nextBytes(key);
-            store.put(StoredRecords.GATEWAYS + network, StoredRecords.encode(record(gateway, key)));
+            store.put(key(StoredRecords.GATEWAYS + network), StoredRecords.encode(record(gateway, key)));
             if (current != null) {
                 portUsers(current.gateway().name()).remove((long) current.gateway().port());
             }
@@ -376,6 +398,11 @@ public final class RegistryService {
         return next;
     }
 
+    /** The store key of a record ({@link StoredRecords} names them relative to the prefix). */
+    private String key(String record) {
+        return prefix + record;
+    }
+
     private TreeMap<Long, String> portUsers(String hostIdentity) {
         return portUsersByHost.computeIfAbsent(hostIdentity, h -> new TreeMap<>());
     }
@@ -425,13 +452,14 @@ public final class RegistryService {
     }
 
     /**
-     * Rebuilds the indexes from the records, in dependency order. A record that cannot be read, or names
-     * a network or host that does not exist, stops the start: serving a partial state would hand out
-     * addresses and ports already taken. Only an allow rule naming a missing VM is repaired (deleted),
-     * since it allows nothing and would otherwise apply to a future VM of that name.
+     * Rebuilds the indexes from the records (read at one revision), in dependency order. A record that
+     * cannot be read, or names a network or host that does not exist, stops the start: serving a partial
+     * state would hand out addresses and ports already taken. Only an allow rule naming a missing VM is
+     * repaired (deleted), since it allows nothing and would otherwise apply to a future VM of that name.
      */
     private void load() {
-        store.scan(StoredRecords.NETWORKS).forEach((key, value) -> {
+        List<KeyValue> records = store.range(prefix).entries();
+        forEachRecord(records, StoredRecords.NETWORKS, (key, value) -> {
             NetworkRecord record = StoredRecords.decode(key, value, NetworkRecord.class);
             Network network = loaded(key, () -> new Network(Names.check("network", record.name()), record.id(), Names.subnet(record.subnet())));
             if (network.id() < 1 || network.id() > MAX_NETWORK_ID || networkNamesById.containsKey(network.id())) {
@@ -439,11 +467,11 @@ public final class RegistryService {
             }
             index(network);
         });
-        store.scan(StoredRecords.HOSTS).forEach((key, value) -> {
+        forEachRecord(records, StoredRecords.HOSTS, (key, value) -> {
             HostRecord record = StoredRecords.decode(key, value, HostRecord.class);
             index(loaded(key, () -> new Host(Names.check("host", record.name()), Names.unicastAddress("host address", record.address()))));
         });
-        store.scan(StoredRecords.GATEWAYS).forEach((key, value) -> {
+        forEachRecord(records, StoredRecords.GATEWAYS, (key, value) -> {
             GatewayRecord record = StoredRecords.decode(key, value, GatewayRecord.class);
             NetworkEntry network = networks.get(record.network());
             if (network == null || record.key() == null || record.key().length != VnpToken.KEY_LENGTH) {
@@ -453,7 +481,7 @@ public final class RegistryService {
                     Names.unicastAddress("gateway address", record.address()), Names.port("gateway port", record.port())));
             index(network, gateway, record.key());
         });
-        store.scan(StoredRecords.VMS).forEach((key, value) -> {
+        forEachRecord(records, StoredRecords.VMS, (key, value) -> {
             VmRecord record = StoredRecords.decode(key, value, VmRecord.class);
             NetworkEntry network = networks.get(record.network());
             if (network == null || !hosts.containsKey(record.host())) {
@@ -470,17 +498,31 @@ public final class RegistryService {
             }
             index(vm, Arrays.copyOf(record.key(), record.key().length));
         });
-        store.scan(StoredRecords.RULES).forEach((key, value) -> {
+        List<Op> danglingRules = new ArrayList<>();
+        forEachRecord(records, StoredRecords.RULES, (key, value) -> {
             RuleRecord record = StoredRecords.decode(key, value, RuleRecord.class);
             if (vms.containsKey(record.source()) && vms.containsKey(record.destination())) {
                 index(new AllowRule(record.source(), record.destination()));
             } else {
                 log.warn("deleting allow rule {} -> {}: a vm it names does not exist", record.source(), record.destination());
-                store.delete(key);
+                danglingRules.add(Op.delete(key));
             }
         });
+        if (!danglingRules.isEmpty()) {
+            store.commit(Txn.begin().then(danglingRules.toArray(Op[]::new)));
+        }
         log.info("loaded {} networks, {} hosts, {} vms, {} allow rules, {} gateways", networks.size(), hosts.size(), vms.size(),
                 allowRules().size(), gateways().size());
+    }
+
+    /** Hands each record of one kind to {@code action} with its full store key. */
+    private void forEachRecord(List<KeyValue> records, String kind, BiConsumer<String, byte[]> action) {
+        String kindPrefix = key(kind);
+        for (KeyValue record : records) {
+            if (record.key().startsWith(kindPrefix)) {
+                action.accept(record.key(), record.value());
+            }
+        }
     }
 
     private static <T> T loaded(String key, Supplier<T> parse) {

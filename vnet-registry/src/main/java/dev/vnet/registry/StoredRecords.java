@@ -6,10 +6,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 
 /**
- * The registry's records in the {@link dev.vnet.registry.store.KeyValueStore}: one JSON value per entity,
- * so that everything assigned to a VM (address, MAC, port, key) is written by one put and a crash can
- * never leave half a VM. Addresses are in text form so that a person can read a dump of the store;
- * keys are base64 (Jackson's form for byte arrays).
+ * The registry's records in the {@link dev.vnet.store.ConfigStore}: one JSON value per entity, so that
+ * everything assigned to a VM (address, MAC, port, key) is written by one put and a crash can never
+ * leave half a VM. Addresses are in text form so that a person can read a dump of the store; keys are
+ * base64 (Jackson's form for byte arrays). The names below follow the registry's key prefix
+ * ({@link RegistryService#STORE_PREFIX}, so {@code /registry/vms/NAME} for {@code vnet registry}).
  *
  * <pre>
  *   networks/NAME          {"name","id","subnet"}

@@ -96,7 +96,7 @@ class AdminRequestsTest {
         var afterRule = harness.snapshot();
         admin.allowPair("blue1", "blue2");
         assertThat(harness.snapshot()).isEqualTo(afterRule);
-        afterRule.remove(StoredRecords.ruleKey("blue1", "blue2"));
+        afterRule.remove(RegistryHarness.key(StoredRecords.ruleKey("blue1", "blue2")));
         assertThat(afterRule).isEqualTo(before);
         assertThat(harness.client("h1").getHostAssignments().vms().getFirst().key()).isEqualTo(key);
     }

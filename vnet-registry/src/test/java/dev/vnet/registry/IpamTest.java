@@ -97,7 +97,7 @@ class IpamTest {
     @Test
     void portsComeFromTheConfiguredRangeUniquePerHost() {
         try (RegistryHarness small = new RegistryHarness(RegistryConfig.defaults().withPortRange(50000, 50001),
-                new dev.vnet.registry.store.InMemoryKeyValueStore())) {
+                new dev.vnet.store.InMemoryConfigStore())) {
             RegistryClient smallAdmin = small.admin();
             smallAdmin.createNetwork("blue", 0, "10.0.0.0/24");
             smallAdmin.registerHost("h1", "10.255.0.1");
@@ -155,7 +155,7 @@ class IpamTest {
             assertThat(macs).hasSize(count);
             assertThat(addresses).allSatisfy(address -> assertThat(Integer.compareUnsigned(address, Ipv4Address.parse("10.0.0.2"))).isNotNegative());
             assertThat(admin.listVms()).hasSize(count);
-            assertThat(harness.store.scan(StoredRecords.VMS)).hasSize(count);
+            assertThat(harness.recordKeys(StoredRecords.VMS)).hasSize(count);
         } finally {
             pool.shutdownNow();
         }

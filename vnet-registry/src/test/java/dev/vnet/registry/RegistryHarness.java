@@ -3,8 +3,9 @@ package dev.vnet.registry;
 import dev.vnet.registry.client.RegistryClient;
 import dev.vnet.registry.server.CallerIdentity;
 import dev.vnet.registry.server.RegistryGrpcService;
-import dev.vnet.registry.store.InMemoryKeyValueStore;
-import dev.vnet.registry.store.KeyValueStore;
+import dev.vnet.store.ConfigStore;
+import dev.vnet.store.InMemoryConfigStore;
+import dev.vnet.store.KeyValue;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -24,14 +25,15 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A registry over an in-memory store, served in-process, with one client per caller identity (each
- * through its own in-process server whose interceptor fixes the identity, as the Unix socket does for
- * admin) and a clock the test sets.
+ * A registry over a store (in memory unless given one), its records under {@link RegistryService#STORE_PREFIX},
+ * served in-process, with one client per caller identity (each through its own in-process server whose
+ * interceptor fixes the identity, as the Unix socket does for admin) and a clock the test sets. Closing
+ * it closes the store.
  */
 final class RegistryHarness implements AutoCloseable {
     static final long START_SECONDS = 1_800_000_000L;
 
-    final KeyValueStore store;
+    final ConfigStore store;
     final AtomicLong clockMillis = new AtomicLong(START_SECONDS * 1000);
     final RegistryConfig config;
     RegistryService registry;
@@ -40,13 +42,23 @@ final class RegistryHarness implements AutoCloseable {
     private final Map<String, RegistryClient> clients = new HashMap<>();
 
     RegistryHarness() {
-        this(RegistryConfig.defaults(), new InMemoryKeyValueStore());
+        this(RegistryConfig.defaults(), new InMemoryConfigStore());
     }
 
-    RegistryHarness(RegistryConfig base, KeyValueStore store) {
+    RegistryHarness(RegistryConfig base, ConfigStore store) {
         this.store = store;
         this.config = base.withClock(() -> Instant.ofEpochMilli(clockMillis.get()));
-        this.registry = new RegistryService(store, config);
+        this.registry = new RegistryService(store, RegistryService.STORE_PREFIX, config);
+    }
+
+    /** The store key of a registry record named as in {@link StoredRecords} ("vms/a"). */
+    static String key(String record) {
+        return RegistryService.STORE_PREFIX + record;
+    }
+
+    /** The keys of the registry's records of one kind ({@link StoredRecords#VMS}, ...). */
+    List<String> recordKeys(String kind) {
+        return store.range(key(kind)).entries().stream().map(KeyValue::key).toList();
     }
 
     RegistryClient admin() {
@@ -60,13 +72,13 @@ final class RegistryHarness implements AutoCloseable {
     /** A new service over the same store, as after a restart; clients now reach the new one. */
     void restart() {
         closeServers();
-        registry = new RegistryService(store, config);
+        registry = new RegistryService(store, RegistryService.STORE_PREFIX, config);
     }
 
     /** Every store entry, values as text: equal snapshots mean nothing was written. */
     SortedMap<String, String> snapshot() {
         SortedMap<String, String> copy = new TreeMap<>();
-        store.scan("").forEach((key, value) -> copy.put(key, Arrays.toString(value)));
+        store.range("").entries().forEach(entry -> copy.put(entry.key(), Arrays.toString(entry.value())));
         return copy;
     }
 
@@ -95,5 +107,6 @@ final class RegistryHarness implements AutoCloseable {
     @Override
     public void close() {
         closeServers();
+        store.close();
     }
 }

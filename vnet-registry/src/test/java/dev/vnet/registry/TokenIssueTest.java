@@ -1,7 +1,7 @@
 package dev.vnet.registry;
 
 import dev.vnet.registry.client.RegistryClient;
-import dev.vnet.registry.store.InMemoryKeyValueStore;
+import dev.vnet.store.InMemoryConfigStore;
 import dev.vnet.wire.Ipv4Address;
 import dev.vnet.wire.VnpHeader;
 import dev.vnet.wire.VnpToken;
@@ -44,7 +44,7 @@ class TokenIssueTest {
         if (harness != null) {
             harness.close();
         }
-        harness = new RegistryHarness(config, new InMemoryKeyValueStore());
+        harness = new RegistryHarness(config, new InMemoryConfigStore());
         admin = harness.admin();
         h1 = harness.client("h1");
         h2 = harness.client("h2");
@@ -183,7 +183,7 @@ class TokenIssueTest {
         assertThat(gateway.address()).isEqualTo(Ipv4Address.parse("10.255.0.1"));
         assertRefused(() -> admin.setGateway("red", "h1", null, 47000), Status.Code.ALREADY_EXISTS, "the gateway of network blue");
 
-        try (RegistryHarness tight = new RegistryHarness(RegistryConfig.defaults().withPortRange(47000, 47001), new InMemoryKeyValueStore())) {
+        try (RegistryHarness tight = new RegistryHarness(RegistryConfig.defaults().withPortRange(47000, 47001), new InMemoryConfigStore())) {
             RegistryClient tightAdmin = tight.admin();
             tightAdmin.createNetwork("blue", 0, "10.0.0.0/24");
             tightAdmin.registerHost("h1", "10.255.0.1");
@@ -212,9 +212,12 @@ class TokenIssueTest {
     void deletingAVmRemovesItsRulesAndItsAddressNoLongerResolves() {
         admin.allowPair("blue1", "red1");
         admin.allowPair("red1", "blue1");
+        long revision = harness.store.revision();
         admin.deleteVm("red1");
         assertThat(admin.listAllowRules()).isEmpty();
-        assertThat(harness.store.scan(StoredRecords.RULES)).isEmpty();
+        assertThat(harness.recordKeys(StoredRecords.RULES)).isEmpty();
+        assertThat(harness.store.get(RegistryHarness.key(StoredRecords.VMS + "red1"))).isEmpty();
+        assertThat(harness.store.revision()).as("the vm and its rules go in one transaction").isEqualTo(revision + 1);
         assertRefused(() -> h1.requestToken("blue1", red1.address(), "red").join(), Status.Code.NOT_FOUND, "no vm with address 10.0.0.3 in network red");
         Vm again = admin.createVm("red1", "red", "h2", null);
         assertRefused(() -> h1.requestToken("blue1", again.address(), "red").join(), Status.Code.PERMISSION_DENIED, "policy denies");

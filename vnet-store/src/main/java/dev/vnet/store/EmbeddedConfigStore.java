@@ -154,9 +154,15 @@ public final class EmbeddedConfigStore extends LocalConfigStore {
         });
     }
 
-    /** @return null once applied, or why the record cannot be */
+    /**
+     * Decodes the whole record before applying any of it: a record that replay rejects is cut off the
+     * log, so none of it may reach the state.
+     *
+     * @return null once applied, or why the record cannot be
+     */
     private String replay(ByteBuffer body, long nowNanos) {
         byte kind = body.get();
+        Runnable apply;
         switch (kind) {
             case COMMIT -> {
                 long revision = body.getLong();
@@ -181,20 +187,33 @@ public final class EmbeddedConfigStore extends LocalConfigStore {
                 for (int i = count(body); i > 0; i--) {
                     revoked.add(body.getLong());
                 }
-                state.apply(new StoreState.Commit(revision, puts, deletes, granted, revoked), nowNanos);
+                StoreState.Commit commit = new StoreState.Commit(revision, puts, deletes, granted, revoked);
+                apply = () -> state.apply(commit, nowNanos);
             }
-            case SNAPSHOT_HEAD -> state.restoreRevision(body.getLong(), body.getLong());
-            case SNAPSHOT_LEASE -> state.restoreLease(new Lease(body.getLong(), Duration.ofMillis(body.getLong())), nowNanos);
+            case SNAPSHOT_HEAD -> {
+                long revision = body.getLong();
+                long lastLeaseId = body.getLong();
+                apply = () -> state.restoreRevision(revision, lastLeaseId);
+            }
+            case SNAPSHOT_LEASE -> {
+                Lease lease = new Lease(body.getLong(), Duration.ofMillis(body.getLong()));
+                apply = () -> state.restoreLease(lease, nowNanos);
+            }
             case SNAPSHOT_ENTRY -> {
                 String key = readString(body);
                 byte[] value = readBytes(body);
-                state.restore(new KeyValue(key, value, body.getLong(), body.getLong(), body.getLong(), body.getLong()));
+                KeyValue entry = new KeyValue(key, value, body.getLong(), body.getLong(), body.getLong(), body.getLong());
+                apply = () -> state.restore(entry);
             }
             default -> {
                 return "unknown record kind " + kind;
             }
         }
-        return body.hasRemaining() ? body.remaining() + " bytes left over in a record of kind " + kind : null;
+        if (body.hasRemaining()) {
+            return body.remaining() + " bytes left over in a record of kind " + kind;
+        }
+        apply.run();
+        return null;
     }
 
     private interface Writer {

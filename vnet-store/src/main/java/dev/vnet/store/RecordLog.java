@@ -50,8 +50,14 @@
  *
  * Failed appends are undone by cutting the log back to where the record began and forcing that; the
  * append then throws and has not happened. If even the undo fails, the log refuses further appends
- * until reopened. An interrupt pending when an append starts is set aside during the I/O (FileChannel
- * I/O by an interrupted thread closes the channel for every thread) and restored after.
+ * until reopened.
+ *
+ * Interrupts. FileChannel I/O by an interrupted thread closes the channel, for every thread. An
+ * interrupt pending when an append or rewrite starts is set aside during its I/O and restored after;
+ * one arriving during the I/O fails that append (undone as above) or rewrite (the old log stays). The
+ * undo itself, and forcing the directory, run on a thread of their own that nothing interrupts, while
+ * the caller waits: retried on the caller's thread, they could fail again and again under a caller
+ * that keeps being interrupted, and a failed undo would leave the log refusing every thread's writes.
  */
 package dev.vnet.store;
 
@@ -64,7 +70,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
-import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -76,6 +81,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.function.Function;
 import java.util.zip.CRC32;
 
@@ -387,7 +394,7 @@ final class RecordLog implements AutoCloseable {
 
     private void undoFailedAppend(long recordStart, IOException failure) {
         try {
-            retryingWhenInterrupted(() -> {
+            uninterruptibly(() -> {
                 if (!log.isOpen()) {
                     log = FileChannel.open(logPath, READ, WRITE);
                 }
@@ -424,7 +431,7 @@ final class RecordLog implements AutoCloseable {
 
     private void forceDirectory() throws IOException {
         // Makes renames and new names in the directory durable; Linux allows fsync on a directory opened for reading.
-        retryingWhenInterrupted(() -> {
+        uninterruptibly(() -> {
             try (FileChannel channel = FileChannel.open(directory, READ)) {
                 channel.force(true);
             }
@@ -435,23 +442,37 @@ final class RecordLog implements AutoCloseable {
         void run() throws IOException;
     }
 
-    /** Runs a repeatable action again if an interrupt arriving meanwhile closed the channel under it. */
-    private static void retryingWhenInterrupted(IoAction action) throws IOException {
+    /**
+     * Runs I/O that an interrupt must not cut short (undoing a failed append, forcing the directory) on a
+     * thread of its own, which nothing interrupts, and waits for it; an interrupt of the caller meanwhile
+     * is kept for afterwards. Retrying on the caller's thread would not do: a caller interrupted again and
+     * again fails every attempt, and a failed undo leaves the log refusing writes from every thread.
+     */
+    private static void uninterruptibly(IoAction action) throws IOException {
+        FutureTask<Void> task = new FutureTask<>(() -> {
+            action.run();
+            return null;
+        });
+        Thread.ofVirtual().name("store log I/O").start(task);
         boolean interrupted = false;
         try {
-            for (int attempt = 1; ; attempt++) {
-                interrupted |= Thread.interrupted();
+            while (true) {
                 try {
-                    action.run();
+                    task.get();
                     return;
-                } catch (ClosedByInterruptException e) {
-                    if (attempt == 10) {
-                        throw e;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    switch (e.getCause()) {
+                        case IOException io -> throw io;
+                        case RuntimeException runtime -> throw runtime;
+                        case Error error -> throw error;
+                        default -> throw new IllegalStateException(e.getCause());
                     }
                 }
             }
         } finally {
-            restoreInterrupt(interrupted || Thread.interrupted());
+            restoreInterrupt(interrupted);
         }
     }
 

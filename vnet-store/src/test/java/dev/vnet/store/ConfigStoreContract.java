@@ -64,6 +64,31 @@ public abstract class ConfigStoreContract {
     }
 
     @Test
+    void emptyValuesAndNonAsciiKeysRoundTripAndValuesAreCopiedInAndOut() {
+        store.put(p + "empty", new byte[0]);
+        store.put(p + "ünïcødé/🦆", new byte[] {0, -1, 127, -128});
+        byte[] written = b("original");
+        store.put(p + "copied", written);
+        written[0] = 'X';
+        store.get(p + "copied").orElseThrow().value()[0] = 'Y';
+        store.range(p).entries().getFirst().value()[0] = 'Z';
+
+        assertThat(store.get(p + "empty").orElseThrow().value()).isEmpty();
+        assertThat(store.get(p + "ünïcødé/🦆").orElseThrow().value()).containsExactly(0, -1, 127, -128);
+        assertThat(store.get(p + "copied").orElseThrow().valueAsString()).isEqualTo("original");
+    }
+
+    @Test
+    void nullAndEmptyKeysAreRefused() {
+        for (String key : new String[] {null, ""}) {
+            assertThatThrownBy(() -> store.get(key)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> store.put(key, b("v"))).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> store.delete(key)).isInstanceOf(IllegalArgumentException.class);
+        }
+        assertThatThrownBy(() -> store.range(null)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void readsAndMissesDoNotMoveTheRevision() {
         store.put(p + "x", b("x"));
         long revision = store.revision();

@@ -44,6 +44,15 @@ class EmbeddedConfigStoreTest extends ConfigStoreContract {
     }
 
     @Test
+    void nonAsciiKeysAndEmptyValuesSurviveARestart() {
+        store.put(p + "ünïcødé/🦆", b("v"));
+        store.put(p + "empty", new byte[0]);
+        reopen();
+        assertThat(store.range(p).entries()).extracting(KeyValue::key).containsExactly(p + "empty", p + "ünïcødé/🦆");
+        assertThat(store.get(p + "empty").orElseThrow().value()).isEmpty();
+    }
+
+    @Test
     void leasesAndTheirKeysSurviveARestartWithAFreshTimeToLive() {
         Lease lease = store.grantLease(Duration.ofSeconds(30));
         store.put(p + "live", b("1"), lease.id());

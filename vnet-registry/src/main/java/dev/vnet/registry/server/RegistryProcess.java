@@ -3,7 +3,7 @@ package dev.vnet.registry.server;
 import dev.vnet.registry.RegistryConfig;
 import dev.vnet.registry.RegistryService;
 import dev.vnet.registry.pki.TlsFiles;
-import dev.vnet.registry.store.KeyValueStore;
+import dev.vnet.store.ConfigStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,9 +28,10 @@ public final class RegistryProcess implements AutoCloseable {
      * @param tls        server certificate and key, and the CA clients' certificates must chain to; needed with {@code listen}
      * @param unixSocket admin socket path, or null
      * @param config     token TTL, clock skew, VM port range (and the clock)
-     * @param store      where the state lives; the process owns it from here on and closes it when it stops
+     * @param store      where the state lives (under {@link RegistryService#STORE_PREFIX}); the process owns it from
+     *                   here on and closes it when it stops
      */
-    public record Options(InetSocketAddress listen, TlsFiles tls, Path unixSocket, RegistryConfig config, KeyValueStore store) {
+    public record Options(InetSocketAddress listen, TlsFiles tls, Path unixSocket, RegistryConfig config, ConfigStore store) {
         public Options {
             if (listen == null && unixSocket == null) {
                 throw new IllegalArgumentException("give a TCP listen address, a Unix socket path, or both");
@@ -44,7 +45,7 @@ public final class RegistryProcess implements AutoCloseable {
         }
 
         /** Default config, no listeners yet: add them with the withers. */
-        public static Options of(KeyValueStore store, Path unixSocket) {
+        public static Options of(ConfigStore store, Path unixSocket) {
             return new Options(null, null, unixSocket, RegistryConfig.defaults(), store);
         }
 
@@ -63,11 +64,11 @@ public final class RegistryProcess implements AutoCloseable {
 
     private final RegistryService registry;
     private final RegistryServer server;
-    private final KeyValueStore store;
+    private final ConfigStore store;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    private RegistryProcess(RegistryService registry, RegistryServer server, KeyValueStore store) {
+    private RegistryProcess(RegistryService registry, RegistryServer server, ConfigStore store) {
         this.registry = registry;
         this.server = server;
         this.store = store;
@@ -87,7 +88,7 @@ public final class RegistryProcess implements AutoCloseable {
     /** Starts serving and returns at once; {@link #close} stops. */
     public static RegistryProcess start(Options options) throws IOException {
         try {
-            RegistryService registry = new RegistryService(options.store(), options.config());
+            RegistryService registry = new RegistryService(options.store(), RegistryService.STORE_PREFIX, options.config());
             RegistryServer server = RegistryServer.start(registry, options.listen(), options.tls(), options.unixSocket());
             log.info("registry ready: token TTL {}, clock skew {}, VM ports {}-{}",
                     options.config().tokensNeverExpire() ? "never" : options.config().tokenTtl(), options.config().clockSkew(),

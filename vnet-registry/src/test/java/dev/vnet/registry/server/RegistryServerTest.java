@@ -9,8 +9,8 @@ import dev.vnet.registry.Vm;
 import dev.vnet.registry.client.RegistryClient;
 import dev.vnet.registry.pki.CertificateAuthority;
 import dev.vnet.registry.pki.TlsFiles;
-import dev.vnet.registry.store.InMemoryKeyValueStore;
-import dev.vnet.registry.store.KeyValueStore;
+import dev.vnet.store.ConfigStore;
+import dev.vnet.store.InMemoryConfigStore;
 import io.grpc.Status;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,7 +30,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -46,19 +45,27 @@ class RegistryServerTest {
     private Path socket;
     private RegistryServer server;
     private final List<RegistryClient> clients = new ArrayList<>();
+    private final List<ConfigStore> stores = new ArrayList<>();
 
     @BeforeEach
     void setUp() throws IOException {
         ca = CertificateAuthority.create(directory.resolve("ca"), "vnet-ca");
         serverFiles = ca.issue("registry", List.of(InetAddress.getByName("127.0.0.1")), directory.resolve("certs"));
         socket = directory.resolve("registry.sock");
-        server = RegistryServer.start(new RegistryService(new InMemoryKeyValueStore(), RegistryConfig.defaults()), ANY_LOOPBACK_PORT, serverFiles, socket);
+        server = RegistryServer.start(newRegistry(), ANY_LOOPBACK_PORT, serverFiles, socket);
     }
 
     @AfterEach
     void tearDown() {
         clients.forEach(RegistryClient::close);
         server.close();
+        stores.forEach(ConfigStore::close);
+    }
+
+    private RegistryService newRegistry() {
+        ConfigStore store = new InMemoryConfigStore();
+        stores.add(store);
+        return new RegistryService(store, RegistryService.STORE_PREFIX, RegistryConfig.defaults());
     }
 
     private String target() {
@@ -137,7 +144,7 @@ class RegistryServerTest {
     @Test
     void aClientRefusesAServerWhoseCertificateDoesNotNameTheDialledAddress() throws Exception {
         TlsFiles wrongName = ca.issue("elsewhere", List.of(InetAddress.getByName("127.0.0.2")), directory.resolve("other"));
-        try (RegistryServer other = RegistryServer.start(new RegistryService(new InMemoryKeyValueStore(), RegistryConfig.defaults()),
+        try (RegistryServer other = RegistryServer.start(newRegistry(),
                 ANY_LOOPBACK_PORT, wrongName, null);
              RegistryClient client = RegistryClient.connect("127.0.0.1:" + other.tcpAddress().orElseThrow().getPort(),
                      ca.issue("admin", List.of(), directory.resolve("certs")))) {
@@ -155,24 +162,23 @@ class RegistryServerTest {
             stale.bind(UnixDomainSocketAddress.of(socket));
         }
         assertThat(socket).exists();
-        server = RegistryServer.start(new RegistryService(new InMemoryKeyValueStore(), RegistryConfig.defaults()), null, null, socket);
+        server = RegistryServer.start(newRegistry(), null, null, socket);
         populateOverTheUnixSocket();
 
-        assertThatThrownBy(() -> RegistryServer.start(new RegistryService(new InMemoryKeyValueStore(), RegistryConfig.defaults()), null, null, socket))
+        assertThatThrownBy(() -> RegistryServer.start(newRegistry(), null, null, socket))
                 .isInstanceOf(IOException.class).hasMessageContaining("another process is listening on");
         assertThat(unixClient().listVms()).hasSize(2);
 
         Path regular = directory.resolve("not-a-socket");
         Files.writeString(regular, "x");
-        assertThatThrownBy(() -> RegistryServer.start(new RegistryService(new InMemoryKeyValueStore(), RegistryConfig.defaults()), null, null, regular))
+        assertThatThrownBy(() -> RegistryServer.start(newRegistry(), null, null, regular))
                 .isInstanceOf(IOException.class).hasMessageContaining("is not a socket");
     }
 
     @Test
     void theProcessServesUntilClosedAndThenClosesTheStore() throws Exception {
         server.close();
-        AtomicBoolean storeClosed = new AtomicBoolean();
-        KeyValueStore store = new ForwardingStore(new InMemoryKeyValueStore(), () -> storeClosed.set(true));
+        ConfigStore store = new InMemoryConfigStore();
         RegistryProcess.Options options = RegistryProcess.Options.of(store, socket).withTcp(ANY_LOOPBACK_PORT, serverFiles)
                 .withConfig(RegistryConfig.defaults().withTokenTtl(RegistryConfig.TOKENS_NEVER_EXPIRE).withPortRange(50000, 50099));
         RegistryProcess process = RegistryProcess.start(options);
@@ -190,40 +196,12 @@ class RegistryServerTest {
         process.close();
         waiter.join(5000);
         assertThat(waiter.isAlive()).isFalse();
-        assertThat(storeClosed).isTrue();
+        assertThatThrownBy(store::revision).as("the store is closed").isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
         assertThat(socket).doesNotExist();
         process.close();
 
         assertThatThrownBy(() -> RegistryProcess.Options.of(store, null)).hasMessageContaining("Unix socket");
         assertThatThrownBy(() -> RegistryProcess.Options.of(store, socket).withTcp(ANY_LOOPBACK_PORT, null)).hasMessageContaining("TLS files");
-    }
-
-    /** A store whose close is observable. */
-    private record ForwardingStore(KeyValueStore delegate, Runnable onClose) implements KeyValueStore {
-        @Override
-        public java.util.Optional<byte[]> get(String key) {
-            return delegate.get(key);
-        }
-
-        @Override
-        public void put(String key, byte[] value) {
-            delegate.put(key, value);
-        }
-
-        @Override
-        public boolean delete(String key) {
-            return delegate.delete(key);
-        }
-
-        @Override
-        public java.util.SortedMap<String, byte[]> scan(String prefix) {
-            return delegate.scan(prefix);
-        }
-
-        @Override
-        public void close() {
-            onClose.run();
-            delegate.close();
-        }
     }
 }

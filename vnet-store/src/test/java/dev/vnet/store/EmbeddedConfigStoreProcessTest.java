@@ -1,4 +1,4 @@
-package dev.vnet.registry.store;
+package dev.vnet.store;
 
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
@@ -19,16 +19,16 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
-import static dev.vnet.registry.store.StoreChildProcess.ballast;
-import static dev.vnet.registry.store.StoreChildProcess.key;
-import static dev.vnet.registry.store.StoreChildProcess.value;
+import static dev.vnet.store.StoreChildProcess.ballast;
+import static dev.vnet.store.StoreChildProcess.key;
+import static dev.vnet.store.StoreChildProcess.value;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
-/** The embedded store against a second JVM ({@link StoreChildProcess}): kill -9, and the directory lock. */
+/** The embedded engine against a second JVM ({@link StoreChildProcess}): kill -9, and the directory lock. */
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
-class EmbeddedKeyValueStoreProcessTest {
+class EmbeddedConfigStoreProcessTest {
     private static final String END_OF_OUTPUT = "\0end";
 
     @TempDir
@@ -37,13 +37,15 @@ class EmbeddedKeyValueStoreProcessTest {
     /**
      * The durability promise itself: the child acknowledges a key only after its put returned; the
      * child is killed with SIGKILL at a random moment; every acknowledged key must be there after
-     * reopening. Repetitions after the first also overwrite a large value per key, so the log
-     * compacts every few dozen keys and the kill can land in or around a compaction.
+     * reopening, at the revision it was written at. Repetitions after the first also overwrite a large
+     * value per key, so the log is rewritten as a snapshot every few dozen keys and the kill can land
+     * in or around a compaction.
      */
     @RepeatedTest(3)
     void everyAcknowledgedWriteSurvivesKill9(RepetitionInfo repetition) throws Exception {
         Path directory = temp.resolve("store");
         int ballastBytes = repetition.getCurrentRepetition() == 1 ? 0 : 96 << 10;
+        int writesPerKey = ballastBytes > 0 ? 2 : 1;
         int killAfterAcks = 200 + ThreadLocalRandom.current().nextInt(300);
 
         Child child = Child.start(temp, "write", directory.toString(), Integer.toString(ballastBytes));
@@ -72,22 +74,29 @@ class EmbeddedKeyValueStoreProcessTest {
         for (int i = 0; i < acks; i++) {
             assertThat(acknowledged.get(i)).isEqualTo(key(i));
         }
-        try (EmbeddedKeyValueStore store = EmbeddedKeyValueStore.open(directory)) {
+        try (ConfigStore store = EmbeddedConfigStore.open(directory)) {
             for (int i = 0; i < acks; i++) {
-                int index = i;
-                assertThat(store.get(key(i))).as("acknowledged %s of %s", key(i), acks)
-                        .hasValueSatisfying(v -> assertThat(v).isEqualTo(value(index)));
+                KeyValue entry = store.get(key(i)).orElseThrow(
+                        () -> new AssertionError("acknowledged " + key(acks - 1) + " is missing of " + acks));
+                assertThat(entry.value()).as("value of %s", key(i)).isEqualTo(value(i));
+                assertThat(entry.modRevision()).as("revision of %s", key(i)).isEqualTo((long) i * writesPerKey + 1);
+                assertThat(entry.createRevision()).isEqualTo(entry.modRevision());
+                assertThat(entry.version()).isEqualTo(1);
             }
-            // Beyond the acknowledged ones, at most the put in flight at the kill may have made it.
-            assertThat(store.scan("k")).hasSizeBetween(acks, acks + 1);
+            // Beyond the acknowledged ones, at most the writes in flight at the kill may have made it.
+            assertThat(store.range("k").entries()).hasSizeBetween(acks, acks + 1);
+            assertThat(store.revision()).isBetween((long) acks * writesPerKey, (long) (acks + 1) * writesPerKey);
             if (ballastBytes > 0) {
-                byte[] ballast = store.get("ballast").orElseThrow();
+                byte[] ballast = store.get("ballast").orElseThrow().value();
                 assertThat(ballast).satisfiesAnyOf(
                         b -> assertThat(b).isEqualTo(ballast(acks - 1, ballastBytes)),
                         b -> assertThat(b).isEqualTo(ballast(acks, ballastBytes)));
             }
+            // And the store goes on from there.
+            long revision = store.revision();
+            assertThat(store.put("after", value(0))).isEqualTo(revision + 1);
         }
-        assertThat(directory.resolve(EmbeddedKeyValueStore.NEW_LOG_FILE_NAME)).doesNotExist();
+        assertThat(directory.resolve(RecordLog.NEW_LOG_FILE_NAME)).doesNotExist();
     }
 
     @Test
@@ -97,7 +106,7 @@ class EmbeddedKeyValueStoreProcessTest {
         try {
             assertThat(child.lines.poll(10, TimeUnit.SECONDS)).as("first acknowledgement").isEqualTo(key(0));
 
-            assertThatThrownBy(() -> EmbeddedKeyValueStore.open(directory))
+            assertThatThrownBy(() -> EmbeddedConfigStore.open(directory))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessage("store directory " + directory.toRealPath() + " is in use by another process");
         } finally {
@@ -105,7 +114,7 @@ class EmbeddedKeyValueStoreProcessTest {
             child.process.waitFor(10, TimeUnit.SECONDS);
         }
         // The OS drops the lock with the process.
-        EmbeddedKeyValueStore.open(directory).close();
+        EmbeddedConfigStore.open(directory).close();
     }
 
     @Test
@@ -113,8 +122,8 @@ class EmbeddedKeyValueStoreProcessTest {
         // POSIX releases all of a process's locks on a file when any descriptor of it is closed; a
         // refused second open must not unlock the directory behind the first store's back.
         Path directory = temp.resolve("store");
-        try (EmbeddedKeyValueStore store = EmbeddedKeyValueStore.open(directory)) {
-            assertThatThrownBy(() -> EmbeddedKeyValueStore.open(directory)).isInstanceOf(IllegalStateException.class);
+        try (ConfigStore store = EmbeddedConfigStore.open(directory)) {
+            assertThatThrownBy(() -> EmbeddedConfigStore.open(directory)).isInstanceOf(IllegalStateException.class);
 
             Child probe = Child.start(temp, "probe", directory.toString());
             assertThat(probe.lines.poll(10, TimeUnit.SECONDS))

@@ -1,4 +1,4 @@
-package dev.vnet.registry.store;
+package dev.vnet.store;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -10,13 +10,13 @@ import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The other process in {@link EmbeddedKeyValueStoreProcessTest}: a main class in the test sources,
+ * The other process in {@link EmbeddedConfigStoreProcessTest}: a main class in the test sources,
  * started on the test's own class path.
  *
  * <ul>
  *   <li>{@code write DIR BALLAST_BYTES}: opens the store and puts k0, k1, ... (and, when BALLAST_BYTES
  *       is positive, overwrites "ballast" with that many bytes after each, which makes the log compact
- *       every few dozen keys). Each key is printed to stdout only after its puts returned: a printed
+ *       every few dozen keys). Each key is printed to stdout only after its writes returned: a printed
  *       key is an acknowledged write. Runs until killed, or 30 s in case nobody does.
  *   <li>{@code probe DIR}: tries to open the store and prints "opened" or "refused: " and the message.
  * </ul>
@@ -40,7 +40,7 @@ public final class StoreChildProcess {
 
     private static void write(Path directory, int ballastBytes, OutputStream out) throws IOException {
         long deadline = System.nanoTime() + RUN_AT_MOST_NANOS;
-        try (EmbeddedKeyValueStore store = EmbeddedKeyValueStore.open(directory)) {
+        try (ConfigStore store = EmbeddedConfigStore.open(directory)) {
             for (int i = 0; System.nanoTime() < deadline; i++) {
                 store.put(key(i), value(i));
                 if (ballastBytes > 0) {
@@ -54,7 +54,7 @@ public final class StoreChildProcess {
     private static void probe(Path directory, OutputStream out) throws IOException {
         String outcome;
         try {
-            EmbeddedKeyValueStore.open(directory).close();
+            EmbeddedConfigStore.open(directory).close();
             outcome = "opened";
         } catch (IllegalStateException e) {
             outcome = "refused: " + e.getMessage();

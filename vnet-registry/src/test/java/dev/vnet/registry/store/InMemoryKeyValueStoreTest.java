@@ -1,8 +1,0 @@
-package dev.vnet.registry.store;
-
-class InMemoryKeyValueStoreTest extends KeyValueStoreContract {
-    @Override
-    protected KeyValueStore newStore() {
-        return new InMemoryKeyValueStore();
-    }
-}
