@@ -25,7 +25,7 @@ import java.util.function.LongFunction;
  *
  * <p>Callers hold the registry's mutation lock, so two requests can never be given the same value.
  */
-final class Ipam {
+public final class Ipam {
     /** Offset of the address kept free in every subnet for its future gateway (x.x.x.1 in a /24). */
     static final long RESERVED_GATEWAY_OFFSET = 1;
     /** VM MACs are {@code 02:56:4e:xx:xx:xx}: locally administered (bit 41), unicast, "VN" in ASCII. */
@@ -36,7 +36,7 @@ final class Ipam {
     }
 
     /** @return the lowest value in {@code [first, last]} not in {@code used}, or -1 when all are */
-    static long lowestFree(NavigableSet<Long> used, long first, long last) {
+    public static long lowestFree(NavigableSet<Long> used, long first, long last) {
         long candidate = first;
         for (long value : used.tailSet(first, true)) {
             if (value != candidate || candidate > last) {

@@ -68,6 +68,7 @@ import static dev.vnet.controller.graph.GraphException.Reason.EXHAUSTED;
 import static dev.vnet.controller.graph.GraphException.Reason.INVALID;
 import static dev.vnet.controller.graph.GraphException.Reason.IN_USE;
 import static dev.vnet.controller.graph.GraphException.Reason.NOT_FOUND;
+import static dev.vnet.registry.Ipam.lowestFree;
 
 /** The resource graph; the algorithm is described at the top of this file. Thread-safe. */
 public final class ResourceGraph implements AutoCloseable {
@@ -543,17 +544,6 @@ public final class ResourceGraph implements AutoCloseable {
         int prefix = Math.min(a.prefixLength(), b.prefixLength());
         int mask = prefix == 0 ? 0 : -1 << (32 - prefix);
         return (a.address() & mask) == (b.address() & mask);
-    }
-
-    static long lowestFree(NavigableSet<Long> used, long first, long last) {
-        long candidate = first;
-        for (long value : used.tailSet(first, true)) {
-            if (value != candidate || candidate > last) {
-                break;
-            }
-            candidate++;
-        }
-        return candidate <= last ? candidate : -1;
     }
 
     private interface Parse<T> {
