@@ -35,7 +35,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -516,35 +515,28 @@ public final class EtcdConfigStore implements ConfigStore {
     }
 
     /**
-     * One watch: jetcd's listener (called on its event loop) queues each response's events, a virtual
-     * thread of this watch's own hands them to the {@link WatchListener} in order.
+     * One watch: jetcd's listener (called on its event loop) queues each response's events for the
+     * watch's {@link WatchDelivery}, which hands them to the {@link WatchListener} in order.
      */
     private final class EtcdWatch implements Watch, io.etcd.jetcd.Watch.Listener {
-        private static final List<Event> END = List.of();
-
         private final String prefix;
         private final long start;
-        private final WatchListener listener;
-        private final LinkedBlockingQueue<List<Event>> queue = new LinkedBlockingQueue<>();
-        private final Thread deliverer;
+        private final WatchDelivery delivery;
         private volatile io.etcd.jetcd.Watch.Watcher watcher;
         private volatile Throwable lastError;
-        private volatile RuntimeException failure;
-        private volatile boolean closed;
         private long nextRevision; // on jetcd's thread: events below it were delivered already
 
         EtcdWatch(String prefix, long start, WatchListener listener) {
             this.prefix = prefix;
             this.start = start;
-            this.listener = listener;
             this.nextRevision = start;
-            this.deliverer = Thread.ofVirtual().name("etcd watch " + prefix).unstarted(this::deliver);
+            this.delivery = new WatchDelivery("etcd watch " + prefix, listener);
         }
 
         void start(io.etcd.jetcd.Watch.Watcher watcher) {
             this.watcher = watcher;
-            deliverer.start();
-            if (closed) {
+            delivery.start();
+            if (delivery.stopped()) {
                 watcher.close();
             }
         }
@@ -569,8 +561,8 @@ public final class EtcdConfigStore implements ConfigStore {
             }
             nextRevision = last + 1;
             lastError = null;
-            if (!batch.isEmpty() && !closed) {
-                queue.add(batch);
+            if (!batch.isEmpty()) {
+                delivery.offer(batch);
             }
         }
 
@@ -584,7 +576,7 @@ public final class EtcdConfigStore implements ConfigStore {
 
         @Override
         public void onCompleted() {
-            if (closed) {
+            if (delivery.stopped()) {
                 return;
             }
             Throwable error = lastError;
@@ -595,8 +587,7 @@ public final class EtcdConfigStore implements ConfigStore {
                 mapped = new IllegalStateException("etcd at " + endpoints + " ended the watch of " + prefix
                         + (error != null ? ": " + error.getMessage() : ""), error);
             }
-            failure = mapped;
-            queue.add(END);
+            delivery.fail(mapped);
             io.etcd.jetcd.Watch.Watcher current = watcher;
             if (current != null) {
                 current.close();
@@ -604,36 +595,12 @@ public final class EtcdConfigStore implements ConfigStore {
             watches.remove(this);
         }
 
-        private void deliver() {
-            try {
-                while (!closed) {
-                    List<Event> batch = queue.take();
-                    if (batch == END) {
-                        if (failure != null && !closed) {
-                            listener.onError(failure);
-                        }
-                        return;
-                    }
-                    if (!closed) {
-                        try {
-                            listener.onEvents(batch);
-                        } catch (RuntimeException e) {
-                            LOG.warn("watch listener on {} failed; the watch goes on", prefix, e);
-                        }
-                    }
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-
         @Override
         public void close() {
-            if (closed) {
+            if (delivery.stopped()) {
                 return;
             }
-            closed = true;
-            queue.add(END);
+            delivery.stop();
             io.etcd.jetcd.Watch.Watcher current = watcher;
             if (current != null) {
                 try {

@@ -1,38 +1,26 @@
 package dev.vnet.store;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Consumer;
 
 /**
- * A watch of a local engine: the store thread filters and queues changes, a virtual thread of the
- * watch's own delivers them, so a slow listener never holds up writes (the queue grows instead).
+ * A watch of a local engine: the store, serialized, offers every change; this keeps those under its
+ * prefix and queues them for its {@link WatchDelivery}.
  */
 final class LocalWatch implements Watch {
-    private static final Logger LOG = LoggerFactory.getLogger(LocalWatch.class);
-    private static final List<Event> END = List.of();
-
     private final String prefix;
-    private final WatchListener listener;
     private final Consumer<LocalWatch> onClose;
-    private final LinkedBlockingQueue<List<Event>> queue = new LinkedBlockingQueue<>();
-    private volatile RuntimeException failure;
-    private volatile boolean closed;
-    private final Thread deliverer;
+    private final WatchDelivery delivery;
 
     LocalWatch(String prefix, WatchListener listener, Consumer<LocalWatch> onClose) {
         this.prefix = prefix;
-        this.listener = listener;
         this.onClose = onClose;
-        this.deliverer = Thread.ofVirtual().name("watch " + prefix).unstarted(this::deliver);
+        this.delivery = new WatchDelivery("watch " + prefix, listener);
     }
 
     void start() {
-        deliverer.start();
+        delivery.start();
     }
 
     /** Queues the changes under this watch's prefix (called with the store serialized). */
@@ -46,44 +34,19 @@ final class LocalWatch implements Watch {
                 mine.add(event);
             }
         }
-        if (mine != null && !closed) {
-            queue.add(mine);
+        if (mine != null) {
+            delivery.offer(mine);
         }
     }
 
     void fail(RuntimeException error) {
-        failure = error;
-        queue.add(END);
-    }
-
-    private void deliver() {
-        try {
-            while (!closed) {
-                List<Event> batch = queue.take();
-                if (batch == END) {
-                    if (failure != null && !closed) {
-                        listener.onError(failure);
-                    }
-                    return;
-                }
-                if (!closed) {
-                    try {
-                        listener.onEvents(batch);
-                    } catch (RuntimeException e) {
-                        LOG.warn("watch listener on {} failed; the watch goes on", prefix, e);
-                    }
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        delivery.fail(error);
     }
 
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
-            queue.add(END);
+        if (!delivery.stopped()) {
+            delivery.stop();
             onClose.accept(this);
         }
     }
