@@ -56,6 +56,20 @@ final class Names {
         }
     }
 
+    /** A unicast MAC (the group bit clear, not all zeros). */
+    static long unicastMac(String what, String text) {
+        long mac;
+        try {
+            mac = dev.vnet.wire.MacAddress.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw RegistryException.invalid(what + ": " + e.getMessage());
+        }
+        if (mac == 0 || (mac & 0x0100_0000_0000L) != 0) {
+            throw RegistryException.invalid(what + " " + text + " is not a unicast MAC");
+        }
+        return mac;
+    }
+
     static Subnet subnet(String text) {
         try {
             return Subnet.parse(text);

@@ -42,6 +42,10 @@ public final class RegistryException extends RuntimeException {
         return new RegistryException(Status.Code.PERMISSION_DENIED, description);
     }
 
+    public static RegistryException failedPrecondition(String description) {
+        return new RegistryException(Status.Code.FAILED_PRECONDITION, description);
+    }
+
     public static RegistryException exhausted(String description) {
         return new RegistryException(Status.Code.RESOURCE_EXHAUSTED, description);
     }

@@ -73,7 +73,8 @@ public final class RegistryService {
     private final Map<Integer, String> hostNamesByAddress = new HashMap<>();
     /** Per host identity: port to what uses it ("vm X", "the gateway of network N"). */
     private final Map<String, TreeMap<Long, String>> portUsersByHost = new HashMap<>();
-    private final TreeSet<Long> usedMacSuffixes = new TreeSet<>();
+    /** Whole MACs in use: assigned ones are MAC_PREFIX plus a suffix, a caller may give any unicast MAC. */
+    private final TreeSet<Long> usedMacs = new TreeSet<>();
 
     private final TokenIssuer issuer;
 
@@ -167,15 +168,32 @@ public final class RegistryService {
      * @param address the address wanted, or null/empty for the lowest free one
      */
     public Vm createVm(String name, String network, String host, String address) {
+        return createVm(name, network, host, address, null, 0);
+    }
+
+    /**
+     * Creates a VM with what another allocator (the controller's resource graph) already chose: the MAC
+     * and host port are taken as given when not null/0, and refused if another VM has them; otherwise
+     * assigned as by {@link #createVm(String, String, String, String)}.
+     *
+     * @param mac  a unicast MAC such as {@code 02:4e:0a:00:00:02}, or null to assign one
+     * @param port a port of the host's range, or 0 to assign one
+     */
+    public Vm createVm(String name, String network, String host, String address, String mac, int port) {
         Names.check("vm", name);
         Names.check("network", network);
         Names.check("host", host);
         Integer requested = address == null || address.isEmpty() ? null : Names.address("vm address", address);
+        Long requestedMac = mac == null || mac.isEmpty() ? null : Names.unicastMac("vm mac", mac);
+        if (port != 0 && (port < config.firstPort() || port > config.lastPort())) {
+            throw RegistryException.invalid("port " + port + " is outside the hosts' VM port range " + config.firstPort() + "-" + config.lastPort());
+        }
         return mutate(() -> {
             VmEntry existing = vms.get(name);
             if (existing != null) {
                 Vm vm = existing.vm();
-                if (vm.network().equals(network) && vm.host().equals(host) && (requested == null || requested == vm.address())) {
+                if (vm.network().equals(network) && vm.host().equals(host) && (requested == null || requested == vm.address())
+                        && (requestedMac == null || requestedMac == vm.mac()) && (port == 0 || port == vm.port())) {
                     return vm;
                 }
                 throw RegistryException.alreadyExists("vm " + name + " already exists in network " + vm.network() + " on host " + vm.host()
@@ -191,21 +209,79 @@ public final class RegistryService {
             }
             Subnet subnet = networkEntry.network.subnet();
             long offset = Ipam.assignAddress(network, subnet, networkEntry.vmsByOffset.navigableKeySet(), requested, networkEntry.vmsByOffset::get);
-            long port = Ipam.lowestFree(portUsers(host).navigableKeySet(), config.firstPort(), config.lastPort());
-            if (port < 0) {
-                throw RegistryException.exhausted("host " + host + " has no free port in " + config.firstPort() + "-" + config.lastPort());
+            long assignedPort;
+            if (port != 0) {
+                String user = portUsers(host).get((long) port);
+                if (user != null) {
+                    throw RegistryException.alreadyExists("port " + port + " on host " + host + " is already used by " + user);
+                }
+                assignedPort = port;
+            } else {
+                assignedPort = Ipam.lowestFree(portUsers(host).navigableKeySet(), config.firstPort(), config.lastPort());
+                if (assignedPort < 0) {
+                    throw RegistryException.exhausted("host " + host + " has no free port in " + config.firstPort() + "-" + config.lastPort());
+                }
             }
-            long macSuffix = Ipam.lowestFree(usedMacSuffixes, 0, Ipam.MAC_SUFFIX_LAST);
-            if (macSuffix < 0) {
-                throw RegistryException.exhausted("no free MAC address is left in 02:56:4e:00:00:00-02:56:4e:ff:ff:ff");
+            long assignedMac;
+            if (requestedMac != null) {
+                if (usedMacs.contains(requestedMac)) {
+                    throw RegistryException.alreadyExists("mac " + mac + " is already used by another vm");
+                }
+                assignedMac = requestedMac;
+            } else {
+                assignedMac = Ipam.lowestFree(usedMacs, Ipam.MAC_PREFIX, Ipam.MAC_PREFIX | Ipam.MAC_SUFFIX_LAST);
+                if (assignedMac < 0) {
+                    throw RegistryException.exhausted("no free MAC address is left in 02:56:4e:00:00:00-02:56:4e:ff:ff:ff");
+                }
             }
             byte[] key = new byte[VnpToken.KEY_LENGTH];
             random.nextBytes(key);
-            Vm vm = new Vm(name, network, networkEntry.network.id(), host, subnet.addressAt(offset), Ipam.MAC_PREFIX | macSuffix, (int) port);
+            Vm vm = new Vm(name, network, networkEntry.network.id(), host, subnet.addressAt(offset), assignedMac, (int) assignedPort);
             store.put(key(StoredRecords.VMS + name), StoredRecords.encode(record(vm, key)));
             index(vm, key);
             log.info("created {}", vm);
             return vm;
+        });
+    }
+
+    /** Deletes a network that has no VMs and no gateway; NOT_FOUND if it does not exist. */
+    public Network deleteNetwork(String name) {
+        Names.check("network", name);
+        return mutate(() -> {
+            NetworkEntry entry = networks.get(name);
+            if (entry == null) {
+                throw RegistryException.notFound("network " + name + " does not exist");
+            }
+            if (!entry.vmsByAddress.isEmpty() || entry.gateway != null) {
+                throw RegistryException.failedPrecondition("network " + name + " still has "
+                        + (entry.vmsByAddress.isEmpty() ? "a gateway" : entry.vmsByAddress.size() + " vms"));
+            }
+            store.delete(key(StoredRecords.NETWORKS + name));
+            networks.remove(name);
+            networkNamesById.remove(entry.network.id());
+            log.info("deleted network {}", name);
+            return entry.network;
+        });
+    }
+
+    /** Deletes a host that runs no VM and serves no gateway; NOT_FOUND if it is not registered. */
+    public Host deleteHost(String name) {
+        Names.check("host", name);
+        return mutate(() -> {
+            Host host = hosts.get(name);
+            if (host == null) {
+                throw RegistryException.notFound("host " + name + " is not registered");
+            }
+            TreeMap<Long, String> users = portUsers(name);
+            if (!users.isEmpty()) {
+                throw RegistryException.failedPrecondition("host " + name + " still serves " + users.firstEntry().getValue());
+            }
+            store.delete(key(StoredRecords.HOSTS + name));
+            hosts.remove(name);
+            hostNamesByAddress.remove(host.address());
+            portUsersByHost.remove(name);
+            log.info("deleted host {}", name);
+            return host;
         });
     }
 
@@ -234,7 +310,7 @@ public final class RegistryService {
             entry.network().vmsByAddress.remove(vm.address());
             entry.network().vmsByOffset.remove(entry.network().network.subnet().offsetOf(vm.address()));
             portUsers(vm.host()).remove((long) vm.port());
-            usedMacSuffixes.remove(vm.mac() & Ipam.MAC_SUFFIX_LAST);
+            usedMacs.remove(vm.mac());
             log.info("deleted {}", vm);
             return vm;
         });
@@ -327,6 +403,12 @@ public final class RegistryService {
 
     public List<Vm> vms() {
         return vms.values().stream().map(VmEntry::vm).sorted(Comparator.comparing(Vm::name)).toList();
+    }
+
+    /** The VMs of one network, by address; empty if the network does not exist. */
+    public List<Vm> vmsOf(String network) {
+        NetworkEntry entry = networks.get(network);
+        return entry == null ? List.of() : entry.vmsByAddress.values().stream().map(VmEntry::vm).toList();
     }
 
     public List<AllowRule> allowRules() {
@@ -422,7 +504,7 @@ public final class RegistryService {
         VmEntry entry = new VmEntry(vm, key, hosts.get(vm.host()), network);
         network.vmsByOffset.put(network.network.subnet().offsetOf(vm.address()), vm.name());
         portUsers(vm.host()).put((long) vm.port(), "vm " + vm.name());
-        usedMacSuffixes.add(vm.mac() & Ipam.MAC_SUFFIX_LAST);
+        usedMacs.add(vm.mac());
         network.vmsByAddress.put(vm.address(), entry);
         vms.put(vm.name(), entry);
     }
@@ -493,7 +575,7 @@ public final class RegistryService {
             Vm vm = loaded(key, () -> new Vm(Names.check("vm", record.name()), record.network(), network.network.id(), record.host(),
                     Names.address("vm address", record.address()), MacAddress.parse(record.mac()), record.port()));
             if (!network.network.subnet().contains(vm.address()) || network.vmsByAddress.containsKey(vm.address())
-                    || portUsers(vm.host()).containsKey((long) vm.port()) || usedMacSuffixes.contains(vm.mac() & Ipam.MAC_SUFFIX_LAST)) {
+                    || portUsers(vm.host()).containsKey((long) vm.port()) || usedMacs.contains(vm.mac())) {
                 throw new IllegalStateException("store record " + key + ": its address, port or MAC is outside its range or used twice");
             }
             index(vm, Arrays.copyOf(record.key(), record.key().length));
