@@ -17,7 +17,10 @@ import org.slf4j.LoggerFactory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,79 +42,167 @@ public final class Agent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
     private static final int MAX_FRAME = 65536;
 
+    /** What the agent holds for one VM; its threads run while {@code active}. */
+    private static final class RunningVm {
+        final AgentConfig.Vm spec;
+        final LocalVm vm;
+        final List<Thread> threads = new ArrayList<>(2);
+        /** The VM's native buffers, freed when it is removed. */
+        final Arena arena = Arena.ofShared();
+        volatile boolean active = true;
+
+        RunningVm(AgentConfig.Vm spec, LocalVm vm) {
+            this.spec = spec;
+            this.vm = vm;
+        }
+    }
+
+    private final AgentConfig config;
+    private final TokenSource tokens;
+    private final EpochClock clock;
     private final Counters counters;
     private final DataplaneCounters dataplaneCounters;
-    private final Arena arena = Arena.ofShared();
-    private final List<TapDevice> taps = new ArrayList<>();
-    private final List<UdpSocket> sockets = new ArrayList<>();
-    private final List<Thread> threads = new ArrayList<>();
+    private final LocalVms locals = new LocalVms();
+    private final Map<String, RunningVm> vms = new LinkedHashMap<>();
+    private final CountDownLatch closed = new CountDownLatch(1);
     private volatile boolean running = true;
 
-    private Agent(Counters counters) {
+    private Agent(AgentConfig config, TokenSource tokens, Counters counters, EpochClock clock) {
+        this.config = config;
+        this.tokens = tokens;
+        this.clock = clock;
         this.counters = counters;
         this.dataplaneCounters = new DataplaneCounters(counters);
     }
 
     /**
-     * Creates this host's TAPs and ports, moves each TAP into its VM's namespace, and starts forwarding.
-     * On failure everything created so far is released.
+     * Creates the TAPs and ports of the VMs in {@code config}, moves each TAP into its VM's namespace, and
+     * starts forwarding; more VMs can be added and removed later ({@link #addVm}, {@link #removeVm}). On
+     * failure everything created so far is released.
      */
     public static Agent start(AgentConfig config, TokenSource tokens, Counters counters, EpochClock clock) {
-        Agent agent = new Agent(counters);
+        Agent agent = new Agent(config, tokens, counters, clock);
         try {
-            agent.open(config, tokens, clock);
+            config.vms().forEach(agent::addVm);
         } catch (RuntimeException e) {
             agent.close();
             counters.state(AgentState.FAILED);
             throw e;
         }
         counters.state(AgentState.RUNNING);
+        LOG.info("host {}: underlay {}, {} VMs, offloads {}, busy-poll {} µs", config.host(), config.underlayAddress(),
+                config.vms().size(), config.offloads() ? "on (TSO, checksum, UDP GSO/GRO)" : "off", config.busyPollMicros());
         return agent;
     }
 
-    private void open(AgentConfig config, TokenSource tokens, EpochClock clock) {
+    /** The VMs this agent serves now, by name. */
+    public synchronized List<AgentConfig.Vm> vms() {
+        return vms.values().stream().map(v -> v.spec).toList();
+    }
+
+    /**
+     * Starts serving a VM: its TAP (created here, moved into the VM's namespace), its UDP port and its two
+     * forwarding threads. The same spec again changes nothing; a VM of that name with another spec is
+     * refused (remove it first). On failure what was created for it is released.
+     */
+    public synchronized void addVm(AgentConfig.Vm spec) {
+        if (!running) {
+            throw new IllegalStateException("the agent is closed");
+        }
+        RunningVm existing = vms.get(spec.name());
+        if (existing != null) {
+            if (existing.spec.equals(spec)) {
+                return;
+            }
+            throw new IllegalArgumentException("vm " + spec.name() + " already runs here with another configuration");
+        }
         int underlay = Ipv4Address.parse(config.underlayAddress());
         int vmMtu = OutboundForwarder.vmMtu(config.underlayMtu());
-        List<LocalVm> vms = new ArrayList<>();
-        for (AgentConfig.Vm spec : config.vms()) {
-            TapDevice tap = TapDevice.create(spec.tap(), config.offloads());
-            taps.add(tap);
+        TapDevice tap = null;
+        UdpSocket socket = null;
+        try {
+            tap = TapDevice.create(spec.tap(), config.offloads());
             DeviceCommands.moveToNamespace(tap.name(), spec.mac(), vmMtu, spec.namespace());
-            UdpSocket socket = UdpSocket.bind(underlay, spec.port());
-            sockets.add(socket);
+            socket = UdpSocket.bind(underlay, spec.port());
             if (config.offloads()) {
                 socket.enableGro();
             }
-            vms.add(new LocalVm(spec.name(), (int) spec.networkId(), Ipv4Address.parse(spec.address()),
-                    spec.prefixLength(), MacAddress.parse(spec.mac()), spec.port(), spec.keyBytes(), tap, socket, counters));
+            LocalVm vm = new LocalVm(spec.name(), (int) spec.networkId(), Ipv4Address.parse(spec.address()),
+                    spec.prefixLength(), MacAddress.parse(spec.mac()), spec.port(), spec.keyBytes(), tap, socket, counters);
+            locals.add(vm);
+            RunningVm runningVm = new RunningVm(spec, vm);
+            startThreads(runningVm);
+            vms.put(spec.name(), runningVm);
             LOG.info("vm {}: TAP {} in {}, {} {} port {}", spec.name(), tap.name(), spec.namespace(), spec.address(),
                     spec.mac(), spec.port());
+        } catch (RuntimeException e) {
+            if (socket != null) {
+                socket.close();
+            }
+            if (tap != null) {
+                tap.close();
+            }
+            throw e;
         }
-        LocalVms locals = new LocalVms(vms);
-        for (LocalVm vm : vms) {
-            Libc tapLibc = new Libc();
-            OutboundForwarder outbound = new OutboundForwarder(vm, locals, tokens, new SyscallEgress(tapLibc, new UdpSocket.Message(arena)),
-                    () -> new SyscallEgress(new Libc(), new UdpSocket.Message(Arena.ofAuto())), dataplaneCounters, clock,
-                    config.underlayMtu());
-            Libc portLibc = new Libc();
-            InboundForwarder inbound = new InboundForwarder(vm, outbound, new SyscallEgress(portLibc, new UdpSocket.Message(arena)),
-                    dataplaneCounters, clock, config.skewSeconds(), config.maxTtlSeconds());
-            vm.tap().nonBlocking(tapLibc);
-            long spinNanos = TimeUnit.MICROSECONDS.toNanos(config.busyPollMicros());
-            Pump fromTap = new TapPump(vm, tapLibc, outbound);
-            Pump fromPort = new PortPump(vm, portLibc, inbound);
-            ReadinessWait tapWait = new ReadinessWait(tapLibc, spinNanos, arena, vm.tap().fd());
-            ReadinessWait portWait = new ReadinessWait(portLibc, spinNanos, arena, vm.socket().fd());
-            threads.add(Thread.ofPlatform().name("tap-" + vm.name()).daemon().start(() -> pump(tapWait, fromTap)));
-            threads.add(Thread.ofPlatform().name("port-" + vm.name()).daemon().start(() -> pump(portWait, fromPort)));
+    }
+
+    /**
+     * Stops serving a VM: its threads end (within one poll timeout), then its port and TAP are closed, which
+     * removes the VM's NIC. Returns false if no VM of that name runs here.
+     */
+    public synchronized boolean removeVm(String name) {
+        RunningVm runningVm = vms.remove(name);
+        if (runningVm == null) {
+            return false;
         }
-        LOG.info("host {}: underlay {}, {} VMs, offloads {}, busy-poll {} µs", config.host(), config.underlayAddress(),
-                vms.size(), config.offloads() ? "on (TSO, checksum, UDP GSO/GRO)" : "off", config.busyPollMicros());
+        locals.remove(runningVm.vm);
+        stop(List.of(runningVm));
+        LOG.info("vm {}: removed", name);
+        return true;
+    }
+
+    private void startThreads(RunningVm runningVm) {
+        LocalVm vm = runningVm.vm;
+        Arena arena = runningVm.arena;
+        Libc tapLibc = new Libc();
+        OutboundForwarder outbound = new OutboundForwarder(vm, locals, tokens, new SyscallEgress(tapLibc, new UdpSocket.Message(arena)),
+                () -> new SyscallEgress(new Libc(), new UdpSocket.Message(Arena.ofAuto())), dataplaneCounters, clock,
+                config.underlayMtu());
+        Libc portLibc = new Libc();
+        InboundForwarder inbound = new InboundForwarder(vm, outbound, new SyscallEgress(portLibc, new UdpSocket.Message(arena)),
+                dataplaneCounters, clock, config.skewSeconds(), config.maxTtlSeconds());
+        vm.tap().nonBlocking(tapLibc);
+        long spinNanos = TimeUnit.MICROSECONDS.toNanos(config.busyPollMicros());
+        Pump fromTap = new TapPump(vm, tapLibc, outbound, arena);
+        Pump fromPort = new PortPump(vm, portLibc, inbound, arena);
+        ReadinessWait tapWait = new ReadinessWait(tapLibc, spinNanos, arena, vm.tap().fd());
+        ReadinessWait portWait = new ReadinessWait(portLibc, spinNanos, arena, vm.socket().fd());
+        runningVm.threads.add(Thread.ofPlatform().name("tap-" + vm.name()).daemon().start(() -> pump(runningVm, tapWait, fromTap)));
+        runningVm.threads.add(Thread.ofPlatform().name("port-" + vm.name()).daemon().start(() -> pump(runningVm, portWait, fromPort)));
+    }
+
+    /** Ends the VMs' threads, then closes their descriptors, so no thread reads a reused descriptor number. */
+    private static void stop(List<RunningVm> stopping) {
+        stopping.forEach(v -> v.active = false);
+        for (RunningVm runningVm : stopping) {
+            for (Thread thread : runningVm.threads) {
+                try {
+                    thread.join(TimeUnit.SECONDS.toMillis(2));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        for (RunningVm runningVm : stopping) {
+            runningVm.vm.socket().close();
+            runningVm.vm.tap().close();
+            runningVm.arena.close();
+        }
     }
 
     /** Runs {@code pump} until it stops or the agent closes, waiting on {@code wait} when it found nothing. */
-    private void pump(ReadinessWait wait, Pump pump) {
-        while (running) {
+    private void pump(RunningVm runningVm, ReadinessWait wait, Pump pump) {
+        while (runningVm.active) {
             int result = pump.pumpOnce();
             if (result == Pump.STOP) {
                 return;
@@ -119,7 +210,7 @@ public final class Agent implements AutoCloseable {
             if (result == Pump.WORKED) {
                 wait.activity();
             } else if (!wait.idle()) {
-                if (running) {
+                if (runningVm.active) {
                     LOG.error("{}: poll failed; forwarding on this thread stops", Thread.currentThread().getName());
                 }
                 return;
@@ -141,11 +232,12 @@ public final class Agent implements AutoCloseable {
         private final LocalVm vm;
         private final Libc libc;
         private final OutboundForwarder forwarder;
-        private final PacketBuffer packet = PacketBuffer.allocate(arena, OutboundForwarder.HEADROOM + MAX_FRAME);
+        private final PacketBuffer packet;
         // With offloads the virtio header lands just before the frame, where the forwarder expects it.
         private final int header;
 
-        TapPump(LocalVm vm, Libc libc, OutboundForwarder forwarder) {
+        TapPump(LocalVm vm, Libc libc, OutboundForwarder forwarder, Arena arena) {
+            this.packet = PacketBuffer.allocate(arena, OutboundForwarder.HEADROOM + MAX_FRAME);
             this.vm = vm;
             this.libc = libc;
             this.forwarder = forwarder;
@@ -174,10 +266,12 @@ public final class Agent implements AutoCloseable {
         private final LocalVm vm;
         private final Libc libc;
         private final InboundForwarder forwarder;
-        private final PacketBuffer packet = PacketBuffer.allocate(arena, InboundForwarder.HEADROOM + MAX_FRAME);
-        private final UdpSocket.Message message = new UdpSocket.Message(arena);
+        private final PacketBuffer packet;
+        private final UdpSocket.Message message;
 
-        PortPump(LocalVm vm, Libc libc, InboundForwarder forwarder) {
+        PortPump(LocalVm vm, Libc libc, InboundForwarder forwarder, Arena arena) {
+            this.packet = PacketBuffer.allocate(arena, InboundForwarder.HEADROOM + MAX_FRAME);
+            this.message = new UdpSocket.Message(arena);
             this.vm = vm;
             this.libc = libc;
             this.forwarder = forwarder;
@@ -209,24 +303,20 @@ public final class Agent implements AutoCloseable {
      */
     @Override
     public void close() {
-        running = false;
-        for (Thread thread : threads) {
-            try {
-                thread.join(TimeUnit.SECONDS.toMillis(2));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        List<RunningVm> stopping;
+        synchronized (this) {
+            running = false;
+            stopping = new ArrayList<>(vms.values());
+            vms.clear();
         }
-        sockets.forEach(UdpSocket::close);
-        taps.forEach(TapDevice::close);
+        stop(stopping);
         counters.state(AgentState.STOPPED);
+        closed.countDown();
     }
 
-    /** For callers that need to wait on a started agent. */
+    /** Returns once the agent has been closed. */
     public void awaitTermination() throws InterruptedException {
-        for (Thread thread : threads) {
-            thread.join();
-        }
+        closed.await();
     }
 
     /** Syscall-backed egress for one thread. */
