@@ -206,14 +206,28 @@ public final class ResourceGraph implements AutoCloseable {
     }
 
     public Resource createNetwork(String projectId, String name) {
+        return createNetwork(projectId, name, null);
+    }
+
+    /**
+     * A network with the given network id (the data plane's segmentation id, 1 to 2^24-1), or the lowest
+     * free one when {@code requestedId} is null.
+     */
+    public Resource createNetwork(String projectId, String name, Long requestedId) {
         Node project = find(projectId, Kind.PROJECT);
-        return view(await(project.task.send(() -> addChild(project, Kind.NETWORK, name, Map.of(), () -> {
+        if (requestedId != null && (requestedId < 1 || requestedId > LAST_NETWORK_ID)) {
+            throw new GraphException(INVALID, "network id " + requestedId + " is outside 1-" + LAST_NETWORK_ID);
+        }
+        Map<String, Object> spec = requestedId == null ? Map.of() : Map.of("network_id", requestedId);
+        return view(await(project.task.send(() -> addChild(project, Kind.NETWORK, name, spec, () -> {
             synchronized (usedNetworkIds) {
-                long id = lowestFree(usedNetworkIds, 1, LAST_NETWORK_ID);
+                long id = requestedId != null ? requestedId : lowestFree(usedNetworkIds, 1, LAST_NETWORK_ID);
                 if (id < 0) {
                     throw new GraphException(EXHAUSTED, "no network id left");
                 }
-                usedNetworkIds.add(id);
+                if (!usedNetworkIds.add(id)) {
+                    throw new GraphException(CONFLICT, "network id " + id + " is already used");
+                }
                 return new NetworkState(id);
             }
         }))));
@@ -435,7 +449,7 @@ public final class ResourceGraph implements AutoCloseable {
         }
         requireAlive(owner);
         Node child = new Node(UUID.randomUUID().toString(), kind, name, owner, new NodeTask(threads), state.create());
-        specs.put(child, spec);
+        specs.put(child, normalized(spec));
         if (kind != Kind.VM) { // a VM is stored once all its parts are allocated
             try {
                 persist(child);
@@ -452,6 +466,19 @@ public final class ResourceGraph implements AutoCloseable {
 
     private final Map<Node, Map<String, Object>> specs = new ConcurrentHashMap<>();
 
+    /** The spec as it reads back from its stored JSON (numbers as the smallest type), so that specs compare equal across restarts. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> normalized(Map<String, Object> spec) {
+        if (spec.isEmpty()) {
+            return spec;
+        }
+        try {
+            return JSON.readValue(JSON.writeValueAsBytes(spec), Map.class);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("a specification that is not JSON: " + spec, e);
+        }
+    }
+
     private Node existingChild(Node owner, Kind kind, String name, Map<String, Object> spec) {
         if (name == null || !NAME.matcher(name).matches()) {
             throw new GraphException(INVALID, "invalid " + kind.label() + " name '" + name
@@ -459,7 +486,7 @@ public final class ResourceGraph implements AutoCloseable {
         }
         for (Node child : owner.children) {
             if (child.kind == kind && child.name.equals(name) && !child.deleted) {
-                if (!Objects.equals(specs.get(child), spec)) {
+                if (!Objects.equals(specs.get(child), normalized(spec))) {
                     throw new GraphException(CONFLICT, kind.label() + " " + name + " already exists in " + owner
                             + " with a different specification " + specs.get(child));
                 }

@@ -104,6 +104,23 @@ class ResourceGraphTest {
     }
 
     @Test
+    void aRequestedNetworkIdIsKeptIdempotentAcrossARestartAndRefusedWhenTaken() {
+        Resource project = graph.createProject("p");
+        Resource blue = graph.createNetwork(project.id(), "blue", 42L);
+        assertThat(blue.attributes()).containsEntry("network_id", 42L);
+        assertThatThrownBy(() -> graph.createNetwork(project.id(), "red", 42L))
+                .satisfies(e -> assertThat(reasonOf(e)).isEqualTo(GraphException.Reason.CONFLICT));
+        assertThatThrownBy(() -> graph.createNetwork(project.id(), "red", 1L << 24))
+                .satisfies(e -> assertThat(reasonOf(e)).isEqualTo(GraphException.Reason.INVALID));
+        assertThat(graph.createNetwork(project.id(), "red").attributes()).containsEntry("network_id", 1L);
+
+        graph.close();
+        graph = new ResourceGraph(store);
+        assertThat(graph.createNetwork(project.id(), "blue", 42L).id()).isEqualTo(blue.id());
+        assertThatThrownBy(() -> graph.createNetwork(project.id(), "blue", 43L)).hasMessageContaining("different specification");
+    }
+
+    @Test
     void deletingCascadesThroughOwnershipAndFreesWhatWasAllocated() {
         Tenant t = tenant("p");
         Resource port = graph.createPort(t.subnet().id(), "a", null);
