@@ -147,7 +147,12 @@ public final class Controller implements AutoCloseable {
     }
 
     public Change<Resource> createNetwork(String projectId, String name) {
-        return new Change<>(graph.createNetwork(projectId, name), store.revision());
+        return createNetwork(projectId, name, null);
+    }
+
+    /** @param segmentationId the network id the data plane carries, or null for the lowest free one */
+    public Change<Resource> createNetwork(String projectId, String name, Long segmentationId) {
+        return new Change<>(graph.createNetwork(projectId, name, segmentationId), store.revision());
     }
 
     /** A subnet; a network has one for now, because the data plane serves a network as one subnet. */
