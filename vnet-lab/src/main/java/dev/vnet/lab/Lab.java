@@ -396,7 +396,7 @@ public final class Lab {
         }
     }
 
-    private static void killProcessesIn(String namespace) {
+    static void killProcessesIn(String namespace) {
         Shell.Result pids = Shell.run("ip", "netns", "pids", namespace);
         if (!pids.ok()) {
             return;

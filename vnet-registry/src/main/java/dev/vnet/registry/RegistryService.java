@@ -21,6 +21,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -395,6 +396,10 @@ public final class RegistryService {
 
     public List<Network> networks() {
         return networks.values().stream().map(e -> e.network).sorted(Comparator.comparing(Network::name)).toList();
+    }
+
+    public Optional<Host> host(String name) {
+        return Optional.ofNullable(name == null ? null : hosts.get(name));
     }
 
     public List<Host> hosts() {

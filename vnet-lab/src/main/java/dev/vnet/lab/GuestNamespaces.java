@@ -1,0 +1,65 @@
+package dev.vnet.lab;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * What a hypervisor does for a VM on this host, done to the network namespace that stands for the VM:
+ * create it when the VM is placed here, configure the guest's NIC the way its OS would at boot (DHCP
+ * stands in as the agent, which knows the assigned address), and destroy it, with whatever runs inside,
+ * when the VM is deleted. Every step is idempotent, so a restarted agent can run it again over a
+ * namespace that survived it.
+ *
+ * <p>The agent must run in the root mount namespace ({@code nsenter --net=...}, not {@code ip netns
+ * exec}): a namespace is a bind mount under /run/netns, and one made inside the private mount namespace
+ * of {@code ip netns exec} would be invisible everywhere else.
+ */
+public final class GuestNamespaces {
+    private final String prefix;
+
+    /** @param prefix what every VM namespace's name starts with ({@code vn-<lab>-v-} in a lab) */
+    public GuestNamespaces(String prefix) {
+        this.prefix = prefix;
+    }
+
+    /** The namespace of the VM named {@code vm}. */
+    public String namespaceOf(String vm) {
+        return prefix + vm;
+    }
+
+    /** Creates the VM's namespace unless it exists: loopback up, IPv6 off (the data plane does not carry it). */
+    public String create(String vm) {
+        String namespace = namespaceOf(vm);
+        if (!exists(namespace)) {
+            Shell.run("ip", "netns", "add", namespace).orThrow();
+        }
+        Shell.run("ip", "-n", namespace, "link", "set", "lo", "up").orThrow();
+        Shell.run("ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+                "net.ipv6.conf.default.disable_ipv6=1").orThrow();
+        return namespace;
+    }
+
+    /** Names the TAP the agent moved into the namespace {@code eth0}, gives it the address, brings it up. */
+    public void configureNic(String vm, String tap, String address, int prefixLength) {
+        String namespace = namespaceOf(vm);
+        if (Shell.run("ip", "-n", namespace, "link", "show", "dev", tap).ok()) {
+            Shell.run("ip", "-n", namespace, "link", "set", "dev", tap, "name", LabNames.VM_NIC).orThrow();
+        }
+        Shell.run("ip", "-n", namespace, "addr", "replace", address + "/" + prefixLength, "dev", LabNames.VM_NIC).orThrow();
+        Shell.run("ip", "-n", namespace, "link", "set", LabNames.VM_NIC, "up").orThrow();
+    }
+
+    /** Stops whatever runs in the VM's namespace and removes it; nothing happens if it is gone. */
+    public void destroy(String vm) {
+        String namespace = namespaceOf(vm);
+        if (!exists(namespace)) {
+            return;
+        }
+        Lab.killProcessesIn(namespace);
+        Shell.run("ip", "netns", "del", namespace).orThrow();
+    }
+
+    public static boolean exists(String namespace) {
+        return Files.exists(Path.of("/run/netns", namespace));
+    }
+}
