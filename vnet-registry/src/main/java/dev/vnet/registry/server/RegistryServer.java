@@ -2,6 +2,7 @@ package dev.vnet.registry.server;
 
 import dev.vnet.registry.RegistryService;
 import dev.vnet.registry.pki.TlsFiles;
+import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.TlsServerCredentials;
@@ -26,6 +27,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +53,15 @@ public final class RegistryServer implements AutoCloseable {
     /** sun_path is 108 bytes including the terminating NUL. */
     public static final int MAX_SOCKET_PATH_BYTES = 107;
     private static final long GRACEFUL_STOP_SECONDS = 5;
+    /**
+     * Streams that live for hours (the agent channel) must notice a peer that vanished without closing
+     * its connection: the server pings a connection idle this long, and drops it when a ping is not
+     * answered in time. Clients may ping as often as every {@value #PERMIT_KEEPALIVE_SECONDS} s (gRPC's
+     * default is 5 minutes, and it closes connections that ping more often).
+     */
+    private static final long KEEPALIVE_TIME_SECONDS = 60;
+    private static final long KEEPALIVE_TIMEOUT_SECONDS = 20;
+    private static final long PERMIT_KEEPALIVE_SECONDS = 20;
     private static final int SOCKET_FILE_TYPE_MASK = 0170000;
     private static final int SOCKET_FILE_TYPE = 0140000;
 
@@ -78,6 +89,25 @@ public final class RegistryServer implements AutoCloseable {
      * @param unixSocket the admin socket's path, or null
      */
     public static RegistryServer start(RegistryService registry, InetSocketAddress tcpAddress, TlsFiles tls, Path unixSocket) throws IOException {
+        return start(registry, tcpAddress, tls, unixSocket, List.of());
+    }
+
+    /**
+     * Starts the listeners that are given (at least one), the TCP one also serving {@code extraServices}
+     * (the controller's agent channel, say) behind the same {@link CallerIdentity} interceptor, so that
+     * one port and one certificate serve the registry and them. They are not served on the Unix socket,
+     * where every caller is the administrator.
+     *
+     * <p>{@link #close()} waits up to {@value #GRACEFUL_STOP_SECONDS} s for open calls; a service with
+     * long-lived streams should end them first.
+     *
+     * @param extraServices served on TCP only; needs {@code tcpAddress} unless empty
+     */
+    public static RegistryServer start(RegistryService registry, InetSocketAddress tcpAddress, TlsFiles tls, Path unixSocket,
+                                       List<BindableService> extraServices) throws IOException {
+        if (!extraServices.isEmpty() && tcpAddress == null) {
+            throw new IllegalArgumentException("services besides the registry are served on TCP only; give a TCP address");
+        }
         if (tcpAddress == null && unixSocket == null) {
             throw new IllegalArgumentException("the registry needs a TCP address or a Unix socket path to listen on");
         }
@@ -94,10 +124,15 @@ public final class RegistryServer implements AutoCloseable {
             } catch (IOException e) {
                 throw new IOException("cannot read the registry's TLS files " + tls + ": " + e.getMessage(), e);
             }
-            tcpServer = NettyServerBuilder.forAddress(tcpAddress, credentials.build())
-                    .addService(ServerInterceptors.intercept(service, CallerIdentity.fromClientCertificate()))
-                    .build()
-                    .start();
+            NettyServerBuilder builder = NettyServerBuilder.forAddress(tcpAddress, credentials.build())
+                    .keepAliveTime(KEEPALIVE_TIME_SECONDS, TimeUnit.SECONDS)
+                    .keepAliveTimeout(KEEPALIVE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                    .permitKeepAliveTime(PERMIT_KEEPALIVE_SECONDS, TimeUnit.SECONDS)
+                    .addService(ServerInterceptors.intercept(service, CallerIdentity.fromClientCertificate()));
+            for (BindableService extra : extraServices) {
+                builder.addService(ServerInterceptors.intercept(extra, CallerIdentity.fromClientCertificate()));
+            }
+            tcpServer = builder.build().start();
             log.info("registry listening on {} (mutual TLS)", tcpServer.getListenSockets());
         }
         if (unixSocket == null) {

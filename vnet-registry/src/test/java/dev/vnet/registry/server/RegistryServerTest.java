@@ -11,18 +11,31 @@ import dev.vnet.registry.pki.CertificateAuthority;
 import dev.vnet.registry.pki.TlsFiles;
 import dev.vnet.store.ConfigStore;
 import dev.vnet.store.InMemoryConfigStore;
+import io.grpc.BindableService;
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ServerCalls;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -30,6 +43,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -151,6 +165,50 @@ class RegistryServerTest {
             assertThatThrownBy(() -> client.withDeadline(Duration.ofSeconds(5)).listVms())
                     .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.code()).isEqualTo(Status.Code.UNAVAILABLE));
         }
+    }
+
+    /** A service of one method answering with the caller's identity. */
+    private static final MethodDescriptor.Marshaller<String> TEXT = new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(String value) {
+            return new ByteArrayInputStream(value.getBytes(StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public String parse(InputStream stream) {
+            try {
+                return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    };
+    private static final MethodDescriptor<String, String> WHO_AM_I = MethodDescriptor.<String, String>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName("test.Identity/WhoAmI")
+            .setRequestMarshaller(TEXT).setResponseMarshaller(TEXT).build();
+    private static final BindableService IDENTITY_SERVICE = () -> ServerServiceDefinition.builder("test.Identity")
+            .addMethod(WHO_AM_I, ServerCalls.asyncUnaryCall((request, response) -> {
+                response.onNext(CallerIdentity.current());
+                response.onCompleted();
+            }))
+            .build();
+
+    @Test
+    void extraServicesAreServedOnTheTcpListenerWithTheCertificatesIdentity() throws Exception {
+        server.close();
+        server = RegistryServer.start(newRegistry(), ANY_LOOPBACK_PORT, serverFiles, socket, List.of(IDENTITY_SERVICE));
+        TlsFiles host = ca.issue("host7", List.of(), directory.resolve("certs"));
+        ManagedChannel channel = NettyChannelBuilder.forTarget(target(), TlsChannelCredentials.newBuilder()
+                .keyManager(host.certificate().toFile(), host.privateKey().toFile()).trustManager(host.caCertificate().toFile()).build()).build();
+        try {
+            assertThat(ClientCalls.blockingUnaryCall(channel, WHO_AM_I, CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS), ""))
+                    .isEqualTo("host7");
+        } finally {
+            channel.shutdownNow();
+        }
+        assertThat(tlsClient("admin").listVms()).isEmpty();
+        assertThatThrownBy(() -> RegistryServer.start(newRegistry(), null, null, directory.resolve("other.sock"), List.of(IDENTITY_SERVICE)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("TCP");
     }
 
     @Test

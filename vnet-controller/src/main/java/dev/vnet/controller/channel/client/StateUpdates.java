@@ -1,0 +1,89 @@
+package dev.vnet.controller.channel.client;
+
+import dev.vnet.controller.channel.ChannelMessages;
+import dev.vnet.controller.channel.HostState;
+import dev.vnet.controller.channel.HostStateDiff;
+import dev.vnet.controller.channel.MapDiff;
+import dev.vnet.controller.channel.Route;
+import dev.vnet.controller.channel.RouteKey;
+import dev.vnet.controller.channel.VmAttachment;
+import dev.vnet.controller.channel.proto.StateUpdate;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Turns an update from the controller into the agent's next state and the exact difference from the
+ * state it held. A full update is the whole next state; a delta is applied to the held state, and its
+ * diff is worked out from the entries it names alone (an upsert equal to what is held is no change).
+ */
+final class StateUpdates {
+    private StateUpdates() {
+    }
+
+    static HostStateChange apply(HostState held, StateUpdate update) {
+        HostState next;
+        HostStateDiff diff;
+        if (update.getFull()) {
+            Map<String, VmAttachment> attachments = new HashMap<>();
+            update.getUpsertedAttachmentsList().forEach(message -> {
+                VmAttachment attachment = ChannelMessages.fromMessage(message);
+                attachments.put(attachment.vmId(), attachment);
+            });
+            Map<RouteKey, Route> routes = new HashMap<>();
+            update.getUpsertedRoutesList().forEach(message -> {
+                Route route = ChannelMessages.fromMessage(message);
+                routes.put(route.key(), route);
+            });
+            next = new HostState(held.host(), keepIfEqual(held.attachmentsByVmId(), attachments), keepIfEqual(held.routes(), routes));
+            diff = HostStateDiff.between(held, next);
+        } else {
+            Applied<String, VmAttachment> attachments = applyDelta(held.attachmentsByVmId(),
+                    update.getUpsertedAttachmentsList().stream().map(ChannelMessages::fromMessage).toList(),
+                    update.getRemovedAttachmentVmIdsList(), VmAttachment::vmId);
+            Applied<RouteKey, Route> routes = applyDelta(held.routes(),
+                    update.getUpsertedRoutesList().stream().map(ChannelMessages::fromMessage).toList(),
+                    update.getRemovedRoutesList().stream().map(ChannelMessages::fromMessage).toList(), Route::key);
+            next = new HostState(held.host(), attachments.map, routes.map);
+            diff = new HostStateDiff(attachments.diff, routes.diff);
+        }
+        return new HostStateChange(held, next, update.getVersion(), update.getFull(), diff);
+    }
+
+    /** The held map itself when the new one is equal: nothing to copy, and the next diff is free. */
+    private static <K, V> Map<K, V> keepIfEqual(Map<K, V> held, Map<K, V> received) {
+        return held.equals(received) ? held : received;
+    }
+
+    private record Applied<K, V>(Map<K, V> map, MapDiff<V> diff) {
+    }
+
+    /** The delta never names a key both in its upserts and its removals. */
+    private static <K, V> Applied<K, V> applyDelta(Map<K, V> held, List<V> upserts, List<K> removals, Function<V, K> keyOf) {
+        if (upserts.isEmpty() && removals.isEmpty()) {
+            return new Applied<>(held, MapDiff.none());
+        }
+        Map<K, V> next = new HashMap<>(held);
+        List<V> added = new ArrayList<>();
+        List<V> removed = new ArrayList<>();
+        List<V> changed = new ArrayList<>();
+        for (V value : upserts) {
+            V old = next.put(keyOf.apply(value), value);
+            if (old == null) {
+                added.add(value);
+            } else if (!old.equals(value)) {
+                changed.add(value);
+            }
+        }
+        for (K key : removals) {
+            V old = next.remove(key);
+            if (old != null) {
+                removed.add(old);
+            }
+        }
+        return new Applied<>(next, new MapDiff<>(added, removed, changed));
+    }
+}
