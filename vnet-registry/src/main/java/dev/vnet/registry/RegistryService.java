@@ -74,8 +74,12 @@ public final class RegistryService {
     private final Map<Integer, String> hostNamesByAddress = new HashMap<>();
     /** Per host identity: port to what uses it ("vm X", "the gateway of network N"). */
     private final Map<String, TreeMap<Long, String>> portUsersByHost = new HashMap<>();
-    /** Whole MACs in use: assigned ones are MAC_PREFIX plus a suffix, a caller may give any unicast MAC. */
-    private final TreeSet<Long> usedMacs = new TreeSet<>();
+    /**
+     * Whole MACs in use, with how many VMs use each. Assigned MACs (MAC_PREFIX plus a suffix) are unique
+     * everywhere; a MAC a caller gives need only be unique in its network (a network is one L2 segment;
+     * the controller derives MACs from addresses, and two networks may use the same subnet).
+     */
+    private final TreeMap<Long, Integer> usedMacs = new TreeMap<>();
 
     private final TokenIssuer issuer;
 
@@ -225,12 +229,15 @@ public final class RegistryService {
             }
             long assignedMac;
             if (requestedMac != null) {
-                if (usedMacs.contains(requestedMac)) {
-                    throw RegistryException.alreadyExists("mac " + mac + " is already used by another vm");
+                for (VmEntry other : networkEntry.vmsByAddress.values()) {
+                    if (other.vm().mac() == requestedMac) {
+                        throw RegistryException.alreadyExists("mac " + mac + " is already used by vm " + other.vm().name()
+                                + " in network " + network);
+                    }
                 }
                 assignedMac = requestedMac;
             } else {
-                assignedMac = Ipam.lowestFree(usedMacs, Ipam.MAC_PREFIX, Ipam.MAC_PREFIX | Ipam.MAC_SUFFIX_LAST);
+                assignedMac = Ipam.lowestFree(usedMacs.navigableKeySet(), Ipam.MAC_PREFIX, Ipam.MAC_PREFIX | Ipam.MAC_SUFFIX_LAST);
                 if (assignedMac < 0) {
                     throw RegistryException.exhausted("no free MAC address is left in 02:56:4e:00:00:00-02:56:4e:ff:ff:ff");
                 }
@@ -311,7 +318,7 @@ public final class RegistryService {
             entry.network().vmsByAddress.remove(vm.address());
             entry.network().vmsByOffset.remove(entry.network().network.subnet().offsetOf(vm.address()));
             portUsers(vm.host()).remove((long) vm.port());
-            usedMacs.remove(vm.mac());
+            usedMacs.computeIfPresent(vm.mac(), (mac, users) -> users == 1 ? null : users - 1);
             log.info("deleted {}", vm);
             return vm;
         });
@@ -509,7 +516,7 @@ public final class RegistryService {
         VmEntry entry = new VmEntry(vm, key, hosts.get(vm.host()), network);
         network.vmsByOffset.put(network.network.subnet().offsetOf(vm.address()), vm.name());
         portUsers(vm.host()).put((long) vm.port(), "vm " + vm.name());
-        usedMacs.add(vm.mac());
+        usedMacs.merge(vm.mac(), 1, Integer::sum);
         network.vmsByAddress.put(vm.address(), entry);
         vms.put(vm.name(), entry);
     }
@@ -580,7 +587,8 @@ public final class RegistryService {
             Vm vm = loaded(key, () -> new Vm(Names.check("vm", record.name()), record.network(), network.network.id(), record.host(),
                     Names.address("vm address", record.address()), MacAddress.parse(record.mac()), record.port()));
             if (!network.network.subnet().contains(vm.address()) || network.vmsByAddress.containsKey(vm.address())
-                    || portUsers(vm.host()).containsKey((long) vm.port()) || usedMacs.contains(vm.mac())) {
+                    || portUsers(vm.host()).containsKey((long) vm.port())
+                    || network.vmsByAddress.values().stream().anyMatch(other -> other.vm().mac() == vm.mac())) {
                 throw new IllegalStateException("store record " + key + ": its address, port or MAC is outside its range or used twice");
             }
             index(vm, Arrays.copyOf(record.key(), record.key().length));

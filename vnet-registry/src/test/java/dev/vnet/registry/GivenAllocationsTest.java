@@ -34,7 +34,7 @@ class GivenAllocationsTest {
     void aTakenMacOrPortOrAMulticastMacIsRefused() {
         registry.createVm("a", "blue", "h1", null, "02:4e:0a:00:00:09", 48000);
         assertThatThrownBy(() -> registry.createVm("b", "blue", "h1", null, "02:4e:0a:00:00:09", 0))
-                .hasMessageContaining("mac 02:4e:0a:00:00:09 is already used");
+                .hasMessageContaining("mac 02:4e:0a:00:00:09 is already used by vm a in network blue");
         assertThatThrownBy(() -> registry.createVm("b", "blue", "h1", null, null, 48000))
                 .hasMessageContaining("port 48000 on host h1 is already used by vm a");
         assertThatThrownBy(() -> registry.createVm("b", "blue", "h1", null, "03:00:00:00:00:01", 0))
@@ -44,6 +44,18 @@ class GivenAllocationsTest {
         assertThat(registry.vms()).hasSize(1);
         // Assigned MACs still come from the registry's own range, next to a given one.
         assertThat(MacAddress.toString(registry.createVm("c", "blue", "h1", null).mac())).isEqualTo("02:56:4e:00:00:00");
+    }
+
+    @Test
+    void twoNetworksMayGiveTheSameMacAndItStaysUsedUntilTheLastVmGoes() {
+        registry.createNetwork("red", 8, "10.0.0.0/24");
+        registry.createVm("a", "blue", "h1", "10.0.0.9", "02:4e:0a:00:00:09", 0);
+        registry.createVm("b", "red", "h1", "10.0.0.9", "02:4e:0a:00:00:09", 0);
+        registry.deleteVm("a");
+        assertThatThrownBy(() -> registry.createVm("c", "red", "h1", null, "02:4e:0a:00:00:09", 0))
+                .hasMessageContaining("already used by vm b in network red");
+        RegistryService restarted = new RegistryService(store, RegistryService.STORE_PREFIX, RegistryConfig.defaults());
+        assertThat(restarted.vms()).extracting(Vm::name).containsExactly("b");
     }
 
     @Test
