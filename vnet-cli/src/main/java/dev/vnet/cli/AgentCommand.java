@@ -4,7 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.vnet.dataplane.AgentProcess;
 import dev.vnet.dataplane.counters.CountersReader;
-import dev.vnet.lab.Attachment;
+import dev.vnet.controller.channel.client.AgentChannelClient;
+import dev.vnet.dataplane.TokenSource;
+import dev.vnet.lab.GuestNamespaces;
+import dev.vnet.registry.HostAssignments;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import dev.vnet.lab.LabNames;
 import dev.vnet.registry.client.RegistryClient;
 import dev.vnet.registry.pki.TlsFiles;
@@ -21,16 +26,20 @@ import java.util.concurrent.Callable;
 
 @Command(name = "agent", mixinStandardHelpOptions = true,
         description = {"Runs a host's agent (the lab starts one per host); 'agent stats' reads one.",
-                "The agent asks the registry which VMs run on its host, creates their TAPs, moves each",
-                "into its VM's namespace, and forwards with virtual network pairs: tokens from the",
-                "registry, UDP between the VMs' reserved ports. Its counters live in a memory-mapped file."},
+                "The agent connects to the controller (mutual TLS), which tells it which VMs run on this",
+                "host and keeps telling it as they change: for each it creates the VM's namespace, a TAP",
+                "moved into it and the VM's UDP port, and forwards with virtual network pairs (tokens",
+                "from the controller's registry). Without the controller it keeps forwarding with what it",
+                "has. Its counters live in a memory-mapped file."},
         subcommands = AgentCommand.Stats.class)
 final class AgentCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(AgentCommand.class);
     /** How long a token request may take before the pair counts the registry as unavailable. */
     private static final Duration TOKEN_DEADLINE = Duration.ofSeconds(2);
+    private static final Duration START_RETRY = Duration.ofMillis(200);
 
-    @Option(names = "--registry", description = "Registry address HOST:PORT (mutual TLS).")
-    String registry;
+    @Option(names = "--controller", description = "The controller's agent address HOST:PORT (mutual TLS).")
+    String controller;
 
     @Option(names = "--tls-dir", description = "Directory with ca.crt and this host's HOST.crt and HOST.key.")
     Path tlsDirectory;
@@ -38,8 +47,9 @@ final class AgentCommand implements Callable<Integer> {
     @Option(names = "--host", description = "This host's name (the CN of its certificate).")
     String host;
 
-    @Option(names = "--attachments", description = "JSON list of {vm, namespace, tap} for this host's VMs.")
-    Path attachments;
+    @Option(names = "--vm-namespace-prefix", defaultValue = "vn-vm-",
+            description = "Each VM's namespace is this prefix and the VM's name (default ${DEFAULT-VALUE}).")
+    String vmNamespacePrefix;
 
     @Option(names = "--counters", description = "Counters file to create.")
     Path counters;
@@ -58,18 +68,43 @@ final class AgentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (registry == null || tlsDirectory == null || host == null || attachments == null || counters == null) {
-            throw new IllegalArgumentException("vnet agent needs --registry, --tls-dir, --host, --attachments and "
-                    + "--counters (the lab passes them); to read a running agent's counters use: vnet agent stats");
+        if (controller == null || tlsDirectory == null || host == null || counters == null) {
+            throw new IllegalArgumentException("vnet agent needs --controller, --tls-dir, --host and --counters "
+                    + "(the lab passes them); to read a running agent's counters use: vnet agent stats");
         }
         TlsFiles tls = new TlsFiles(tlsDirectory.resolve("ca.crt"), tlsDirectory.resolve(host + ".crt"),
                 tlsDirectory.resolve(host + ".key"));
-        RegistryClient client = RegistryClient.connect(registry, tls);
-        RegistryClient tokens = client.withDeadline(TOKEN_DEADLINE);
-        var local = Attachment.read(attachments);
-        AgentProcess.run(() -> AgentAssembly.config(client.getHostAssignments(), local, underlayMtu, offloads, busyPollMicros),
-                new RegistryTokenSource(tokens), counters, client);
+        RegistryClient client = RegistryClient.connect(controller, tls);
+        HostAssignments assignments = hostAssignments(client);
+        Map<String, String> idByLocalName = new java.util.concurrent.ConcurrentHashMap<>();
+        TokenSource tokens = AttachmentApplier.translating(new RegistryTokenSource(client.withDeadline(TOKEN_DEADLINE)), idByLocalName);
+        AgentProcess.run(() -> AgentAssembly.config(assignments, underlayMtu, offloads, busyPollMicros), tokens, counters, agent -> {
+            AttachmentApplier applier = new AttachmentApplier(agent, new GuestNamespaces(vmNamespacePrefix), idByLocalName);
+            try {
+                AgentChannelClient channel = AgentChannelClient.connect(controller, tls, host, applier);
+                return () -> {
+                    channel.close();
+                    client.close();
+                };
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
         return 0;
+    }
+
+    /** The host's underlay address and token rules; waits for the controller, which may start after the agent. */
+    private HostAssignments hostAssignments(RegistryClient client) throws InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return client.withDeadline(Duration.ofSeconds(5)).getHostAssignments();
+            } catch (RuntimeException e) {
+                if (attempt == 1 || attempt % 25 == 0) {
+                    LOG.warn("the controller at {} does not answer yet ({}); retrying", controller, e.getMessage());
+                }
+                Thread.sleep(START_RETRY.toMillis());
+            }
+        }
     }
 
     @Command(name = "stats", mixinStandardHelpOptions = true,

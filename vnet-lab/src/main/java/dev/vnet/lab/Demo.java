@@ -30,7 +30,7 @@ public final class Demo {
             Lab.down(topology.name());
         }
         out.println("creating lab '" + topology.name() + "': 2 hosts, networks blue and red (both 10.0.0.0/24), "
-                + topology.vms().size() + " VMs, a registry");
+                + topology.vms().size() + " VMs, a controller");
         RunningLab lab = Lab.up(topology, launcher);
         List<Check> checks;
         try {

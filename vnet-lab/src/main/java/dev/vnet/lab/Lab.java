@@ -3,7 +3,8 @@ package dev.vnet.lab;
 import dev.vnet.dataplane.counters.AgentState;
 import dev.vnet.dataplane.counters.CountersReader;
 
-import dev.vnet.registry.client.RegistryClient;
+import dev.vnet.controller.api.client.ApiClient;
+import dev.vnet.controller.channel.SyncStatus;
 import dev.vnet.registry.pki.CertificateAuthority;
 import dev.vnet.wire.Ipv4Address;
 import dev.vnet.wire.MacAddress;
@@ -25,12 +26,15 @@ import java.util.stream.Stream;
 
 /**
  * Builds and removes labs: hosts as network namespaces on a bridged veth underlay, a real agent process
- * per host, a registry process in its own namespace on the underlay, and VMs as namespaces whose only
- * NIC is a TAP held by their host's agent. The lab declares networks, hosts and VMs to the registry
- * (over its admin socket) and issues the certificates agents use to reach it.
+ * per host, a controller process in its own namespace on the underlay, and VMs as namespaces whose only
+ * NIC is a TAP held by their host's agent. The lab issues the certificates, starts the controller and
+ * the agents, and then builds everything else through the controller's REST API (on its Unix socket):
+ * hosts, networks with their subnets, VMs with their ports. Each agent learns from the controller which
+ * VMs it runs and creates their namespaces and TAPs itself; the lab waits until every host has applied
+ * the last change.
  *
  * <pre>
- *   fabric ns:  br0 ── u1 ── registry ns 10.255.0.254 (vnet registry)
+ *   fabric ns:  br0 ── u1 ── controller ns 10.255.0.254 (vnet controller)
  *                │── u2 ─┐          ┌─ u3 ──│
  *                        │ veth     │ veth
  *   host1 ns:   underlay0 10.255.0.1  underlay0 10.255.0.2   :host2 ns
@@ -44,8 +48,11 @@ import java.util.stream.Stream;
  */
 public final class Lab {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(40);
+    private static final String CONTROLLER_ROLE = "controller";
+    /** The name of the controller's certificate in the lab's PKI directory. */
+    public static final String CONTROLLER_CERTIFICATE = "controller";
 
-    /** The command that runs {@code vnet}; the lab appends {@code registry ...} or {@code agent ...}. */
+    /** The command that runs {@code vnet}; the lab appends {@code controller ...} or {@code agent ...}. */
     public record Launcher(List<String> vnetCommand) {
     }
 
@@ -63,25 +70,23 @@ public final class Lab {
         try {
             issueCertificates(topology);
             createUnderlay(topology, state);
-            Process registry = startRegistry(topology, launcher, state);
-            List<Vm> vms;
-            try (RegistryClient admin = awaitRegistry(name, registry)) {
-                vms = populateRegistry(topology, admin);
-            }
-            for (Vm vm : vms) {
-                createVmNamespace(vm.namespace(), state);
-            }
+            Process controller = startController(topology, launcher, state);
             List<Process> agents = new ArrayList<>();
             for (Topology.Host host : topology.hosts()) {
-                writeAttachments(name, host.name(), vms);
                 agents.add(startAgent(topology, host.name(), launcher, state));
             }
-            for (int i = 0; i < agents.size(); i++) {
-                String host = topology.hosts().get(i).name();
-                awaitAgent(name, host, agents.get(i));
-            }
-            for (Vm vm : vms) {
-                configureGuest(vm);
+            List<Vm> vms;
+            try (ApiClient api = awaitController(name, controller)) {
+                LabApi.Built built = LabApi.build(topology, api);
+                vms = built.vms();
+                for (int i = 0; i < agents.size(); i++) {
+                    awaitAgent(name, topology.hosts().get(i).name(), agents.get(i));
+                }
+                SyncStatus sync = api.awaitSync(built.version(), START_TIMEOUT);
+                if (!sync.complete()) {
+                    throw new LabException("hosts " + sync.pendingHosts() + " did not apply the lab's VMs within "
+                            + START_TIMEOUT.toSeconds() + " s; see their logs in " + LabNames.labDir(name));
+                }
             }
             state.phase("up");
             return new RunningLab(topology, vms);
@@ -95,9 +100,9 @@ public final class Lab {
         }
     }
 
-    /** A VM as the registry assigned it and the lab attached it. */
+    /** A VM as the controller assigned it; its agent created the namespace and named its NIC {@code eth0}. */
     public record Vm(String name, String network, String host, String address, int prefixLength, String mac, int port,
-                     String namespace, String tap) {
+                     String namespace) {
     }
 
     private static void preflight() {
@@ -124,12 +129,12 @@ public final class Lab {
         }
     }
 
-    /** A small CA for the lab: the registry's server certificate and one client certificate per host. */
+    /** A small CA for the lab: the controller's server certificate and one client certificate per host. */
     private static void issueCertificates(Topology topology) {
         Path pki = LabNames.pkiDir(topology.name());
         try {
             CertificateAuthority ca = CertificateAuthority.create(pki, "vnet-lab-" + topology.name() + "-ca");
-            ca.issue("registry", List.of(InetAddress.getByName(topology.registryAddress())), pki);
+            ca.issue(CONTROLLER_CERTIFICATE, List.of(InetAddress.getByName(topology.controllerAddress())), pki);
             for (Topology.Host host : topology.hosts()) {
                 ca.issue(host.name(), List.of(), pki);
             }
@@ -145,7 +150,7 @@ public final class Lab {
         ip("-n", fabric, "link", "add", LabNames.BRIDGE, "type", "bridge");
         ip("-n", fabric, "link", "set", LabNames.BRIDGE, "up");
         int index = 0;
-        attachToUnderlay(topology, LabNames.registryNamespace(lab), topology.registryAddress(), ++index, state);
+        attachToUnderlay(topology, LabNames.controllerNamespace(lab), topology.controllerAddress(), ++index, state);
         for (Topology.Host host : topology.hosts()) {
             attachToUnderlay(topology, LabNames.hostNamespace(lab, host.name()), host.address(), ++index, state);
         }
@@ -163,43 +168,43 @@ public final class Lab {
         ip("-n", namespace, "link", "set", LabNames.UNDERLAY_DEVICE, "up");
     }
 
-    private static Process startRegistry(Topology topology, Launcher launcher, LabState state) {
+    private static Process startController(Topology topology, Launcher launcher, LabState state) {
         String lab = topology.name();
-        List<String> arguments = List.of("registry",
-                "--listen", topology.registryAddress() + ":" + topology.registryPort(),
+        List<String> arguments = List.of("controller",
+                "--listen", topology.controllerAddress() + ":" + topology.controllerPort(),
                 "--tls-dir", LabNames.pkiDir(lab).toString(),
-                "--admin-socket", LabNames.registrySocket(lab).toString(),
-                "--store", LabNames.registryStore(lab).toString());
-        return startInNamespace(LabNames.registryNamespace(lab), launcher, arguments, LabNames.registryLog(lab),
-                "registry", state);
+                "--api-socket", LabNames.controllerSocket(lab).toString(),
+                "--store", LabNames.controllerStore(lab).toString());
+        return startInNamespace(LabNames.controllerNamespace(lab), launcher, arguments, LabNames.controllerLog(lab),
+                CONTROLLER_ROLE, state);
     }
 
     /**
-     * Starts the lab's registry again (after it died or was killed) over the same store, and waits until
-     * it answers. Agents keep running; their token requests succeed again once it is back.
+     * Starts the lab's controller again (after it died or was killed) over the same store, and waits until
+     * its API answers. Agents keep forwarding meanwhile and reconnect by themselves.
      */
-    public static void restartRegistry(RunningLab lab, Launcher launcher) {
+    public static void restartController(RunningLab lab, Launcher launcher) {
         LabState state = LabState.load(lab.name()).orElseThrow(() -> new LabException("lab " + lab.name() + " has no journal"));
-        Process registry = startRegistry(lab.topology(), launcher, state);
-        awaitRegistry(lab.name(), registry).close();
+        Process controller = startController(lab.topology(), launcher, state);
+        awaitController(lab.name(), controller).close();
     }
 
-    /** The PID of the lab's registry process as journaled last, if it is alive. */
-    public static Optional<ProcessHandle> registryProcess(String lab) {
+    /** The PID of the lab's controller process as journaled last, if it is alive. */
+    public static Optional<ProcessHandle> controllerProcess(String lab) {
         return LabState.load(lab).flatMap(state -> state.agents().stream()
-                        .filter(a -> a.host().equals("registry")).reduce((first, second) -> second))
+                        .filter(a -> a.host().equals(CONTROLLER_ROLE)).reduce((first, second) -> second))
                 .flatMap(a -> ProcessHandle.of(a.pid())).filter(ProcessHandle::isAlive);
     }
 
-    /** Waits until the registry answers on its admin socket; returns an admin client. */
-    private static RegistryClient awaitRegistry(String lab, Process registry) {
-        Path socket = LabNames.registrySocket(lab);
+    /** Waits until the controller's API answers on its socket; returns a client of it. */
+    private static ApiClient awaitController(String lab, Process controller) {
+        Path socket = LabNames.controllerSocket(lab);
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline && registry.isAlive()) {
+        while (System.nanoTime() < deadline && controller.isAlive()) {
             if (Files.exists(socket)) {
-                RegistryClient client = RegistryClient.connectUnixSocket(socket).withDeadline(Duration.ofSeconds(5));
+                ApiClient client = ApiClient.connect(LabNames.controllerEndpoint(lab));
                 try {
-                    client.listNetworks();
+                    client.get("/v2.0/hosts");
                     return client;
                 } catch (RuntimeException notYet) {
                     client.close();
@@ -207,37 +212,8 @@ public final class Lab {
             }
             sleep(50);
         }
-        throw new LabException("the registry did not start; its log " + LabNames.registryLog(lab) + " ends with:\n"
-                + tail(LabNames.registryLog(lab), 15));
-    }
-
-    /** Declares the topology to the registry, which assigns addresses, MACs, ports and keys. */
-    private static List<Vm> populateRegistry(Topology topology, RegistryClient admin) {
-        Map<String, Integer> prefixes = new HashMap<>();
-        for (Topology.Network network : topology.networks()) {
-            var created = admin.createNetwork(network.name(), network.id(), network.subnet());
-            prefixes.put(network.name(), created.subnet().prefixLength());
-        }
-        for (Topology.Host host : topology.hosts()) {
-            admin.registerHost(host.name(), host.address());
-        }
-        List<Vm> vms = new ArrayList<>();
-        Map<String, Integer> tapsPerHost = new HashMap<>();
-        for (Topology.Vm vm : topology.vms()) {
-            var assigned = admin.createVm(vm.name(), vm.network(), vm.host(), vm.ip());
-            int tap = tapsPerHost.merge(vm.host(), 1, Integer::sum);
-            vms.add(new Vm(vm.name(), vm.network(), vm.host(), Ipv4Address.toString(assigned.address()),
-                    prefixes.get(vm.network()), MacAddress.toString(assigned.mac()), assigned.port(),
-                    LabNames.vmNamespace(topology.name(), vm.name()), "vtap" + tap));
-        }
-        return vms;
-    }
-
-    private static void createVmNamespace(String namespace, LabState state) {
-        addNamespace(namespace, state);
-        // IPv6 is not carried yet; without this the guest would keep sending router solicitations.
-        Shell.run("ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
-                "net.ipv6.conf.default.disable_ipv6=1").orThrow();
+        throw new LabException("the controller did not start; its log " + LabNames.controllerLog(lab) + " ends with:\n"
+                + tail(LabNames.controllerLog(lab), 15));
     }
 
     private static void addNamespace(String namespace, LabState state) {
@@ -246,36 +222,30 @@ public final class Lab {
         ip("-n", namespace, "link", "set", "lo", "up");
     }
 
-    private static void writeAttachments(String lab, String host, List<Vm> vms) {
-        List<Attachment> mine = vms.stream().filter(v -> v.host().equals(host))
-                .map(v -> new Attachment(v.name(), v.namespace(), v.tap())).toList();
-        try {
-            Attachment.write(LabNames.attachmentsFile(lab, host), mine);
-        } catch (IOException e) {
-            throw new LabException("cannot write the attachments of " + host + ": " + e.getMessage(), e);
-        }
-    }
-
     private static Process startAgent(Topology topology, String host, Launcher launcher, LabState state) {
         String lab = topology.name();
         List<String> arguments = List.of("agent",
-                "--registry", topology.registryAddress() + ":" + topology.registryPort(),
+                "--controller", topology.controllerAddress() + ":" + topology.controllerPort(),
                 "--tls-dir", LabNames.pkiDir(lab).toString(),
                 "--host", host,
-                "--attachments", LabNames.attachmentsFile(lab, host).toString(),
+                "--vm-namespace-prefix", LabNames.vmNamespacePrefix(lab),
                 "--counters", LabNames.countersFile(lab, host).toString(),
                 "--underlay-mtu", Integer.toString(topology.mtu()));
         return startInNamespace(LabNames.hostNamespace(lab, host), launcher, arguments, LabNames.agentLog(lab, host),
                 host, state);
     }
+    }
 
     private static Process startInNamespace(String namespace, Launcher launcher, List<String> arguments, Path log,
                                             String role, LabState state) {
-        List<String> command = new ArrayList<>(List.of("setsid", "ip", "netns", "exec", namespace));
+        // nsenter enters only the network namespace: the agent creates VM namespaces (bind mounts under
+        // /run/netns), which must be visible outside it, as they would not be from ip netns exec's own
+        // mount namespace.
+        List<String> command = new ArrayList<>(List.of("setsid", "nsenter", "--net=/run/netns/" + namespace, "--"));
         command.addAll(launcher.vnetCommand());
         command.addAll(arguments);
         try {
-            // setsid and ip netns exec both exec, so the PID is the JVM's.
+            // setsid and nsenter both exec, so the PID is the JVM's.
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
@@ -311,13 +281,6 @@ public final class Lab {
         }
         throw new LabException("the agent of " + host + " did not start; its log " + LabNames.agentLog(lab, host)
                 + " ends with:\n" + tail(LabNames.agentLog(lab, host), 15));
-    }
-
-    /** What the guest OS would do at boot: name its NIC, configure the assigned address, bring it up. */
-    private static void configureGuest(Vm vm) {
-        ip("-n", vm.namespace(), "link", "set", "dev", vm.tap(), "name", LabNames.VM_NIC);
-        ip("-n", vm.namespace(), "addr", "add", vm.address() + "/" + vm.prefixLength(), "dev", LabNames.VM_NIC);
-        ip("-n", vm.namespace(), "link", "set", LabNames.VM_NIC, "up");
     }
 
     /**

@@ -29,7 +29,7 @@ public final class LabNames {
     }
 
     public static String vmNamespace(String lab, String vm) {
-        return prefix(lab) + "v-" + vm;
+        return vmNamespacePrefix(lab) + vm;
     }
 
     public static Path labDir(String lab) {
@@ -44,29 +44,35 @@ public final class LabNames {
         return labDir(lab).resolve(host + ".log");
     }
 
-    public static String registryNamespace(String lab) {
-        return prefix(lab) + "registry";
+    public static String controllerNamespace(String lab) {
+        return prefix(lab) + "ctl";
     }
 
-    /** The lab's CA, the registry's and every host's certificate and key. */
+    /** What every VM namespace's name starts with; the agents name the namespaces they create so. */
+    public static String vmNamespacePrefix(String lab) {
+        return prefix(lab) + "v-";
+    }
+
+    /** The lab's CA, the controller's and every host's certificate and key. */
     public static Path pkiDir(String lab) {
         return labDir(lab).resolve("pki");
     }
 
-    public static Path attachmentsFile(String lab, String host) {
-        return labDir(lab).resolve(host + ".attachments.json");
+    /** The controller's REST API socket: reachable from the root namespace, where the lab command runs. */
+    public static Path controllerSocket(String lab) {
+        return labDir(lab).resolve("controller.sock");
     }
 
-    /** The registry's admin socket: reachable from the root namespace, where the lab command runs. */
-    public static Path registrySocket(String lab) {
-        return labDir(lab).resolve("registry.sock");
+    /** The controller's REST API as an endpoint for {@code ApiClient} and {@code vnet --controller}. */
+    public static String controllerEndpoint(String lab) {
+        return "unix:" + controllerSocket(lab);
     }
 
-    public static Path registryStore(String lab) {
-        return labDir(lab).resolve("registry-store");
+    public static Path controllerStore(String lab) {
+        return labDir(lab).resolve("controller-store");
     }
 
-    public static Path registryLog(String lab) {
-        return labDir(lab).resolve("registry.log");
+    public static Path controllerLog(String lab) {
+        return labDir(lab).resolve("controller.log");
     }
 }

@@ -1,13 +1,13 @@
 package dev.vnet.lab;
 
 import dev.vnet.dataplane.counters.CountersReader;
-import dev.vnet.registry.client.RegistryClient;
+import dev.vnet.controller.api.client.ApiClient;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A lab that is up: run commands inside its VMs, read its agents' counters, talk to its registry. */
+/** A lab that is up: run commands inside its VMs, read its agents' counters, talk to its controller. */
 public record RunningLab(Topology topology, List<Lab.Vm> vms) {
 
     public String name() {
@@ -52,9 +52,9 @@ public record RunningLab(Topology topology, List<Lab.Vm> vms) {
         return CountersReader.open(LabNames.countersFile(name(), host));
     }
 
-    /** An admin client on the registry's Unix socket; the caller closes it. */
-    public RegistryClient registryAdmin() {
-        return RegistryClient.connectUnixSocket(LabNames.registrySocket(name())).withDeadline(Duration.ofSeconds(5));
+    /** A client of the controller's REST API on its Unix socket; the caller closes it. */
+    public ApiClient api() {
+        return ApiClient.connect(LabNames.controllerEndpoint(name()));
     }
 
     public List<String> down() {

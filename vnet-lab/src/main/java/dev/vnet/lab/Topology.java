@@ -1,5 +1,6 @@
 package dev.vnet.lab;
 
+import com.fasterxml.jackson.annotation.JsonAlias;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,31 +20,32 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A lab topology as written in YAML: the underlay subnet (and where the registry sits on it), hosts
+ * A lab topology as written in YAML: the underlay subnet (and where the controller sits on it), hosts
  * with their underlay addresses, tenant virtual networks (whose subnets may overlap), and VMs on a
- * network and a host, with an address or none (then the registry's IPAM picks one).
+ * network and a host, with an address or none (then the controller picks one).
  *
  * <pre>
  * name: demo
  * underlay: {subnet: 10.255.0.0/24, mtu: 1500}
- * registry: {address: 10.255.0.254, port: 47800}      # optional; these are the defaults
+ * controller: {address: 10.255.0.254, port: 47800}    # optional; these are the defaults
  * hosts:    [{name: host1, address: 10.255.0.1}, ...]
  * networks: [{name: blue, id: 100, subnet: 10.0.0.0/24}, ...]
  * vms:      [{name: blue1, network: blue, host: host1, ip: 10.0.0.11}, ...]   # ip optional
  * </pre>
  */
-public record Topology(String name, Underlay underlay, Registry registry, List<Host> hosts, List<Network> networks,
+public record Topology(String name, Underlay underlay, @JsonAlias("registry") Controller controller, List<Host> hosts, List<Network> networks,
                        List<Vm> vms) {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
     private static final String NAME = "[a-z][a-z0-9-]{0,19}";
-    public static final int DEFAULT_REGISTRY_PORT = 47800;
+    public static final int DEFAULT_CONTROLLER_PORT = 47800;
 
     public record Underlay(String subnet, Integer mtu) {
     }
 
-    public record Registry(String address, Integer port) {
+    /** Where the controller listens for agents (its gRPC with mutual TLS); {@code registry:} is an old name for it. */
+    public record Controller(String address, Integer port) {
     }
 
     public record Host(String name, String address) {
@@ -92,7 +94,7 @@ public record Topology(String name, Underlay underlay, Registry registry, List<H
     }
 
     public Topology withName(String newName) {
-        Topology renamed = new Topology(newName, underlay, registry, hosts, networks, vms);
+        Topology renamed = new Topology(newName, underlay, controller, hosts, networks, vms);
         renamed.validate();
         return renamed;
     }
@@ -101,17 +103,17 @@ public record Topology(String name, Underlay underlay, Registry registry, List<H
         return underlay.mtu() == null ? 1500 : underlay.mtu();
     }
 
-    /** Where the registry listens on the underlay: as configured, else the subnet's last host address. */
-    public String registryAddress() {
-        if (registry != null && registry.address() != null) {
-            return registry.address();
+    /** Where the controller listens on the underlay: as configured, else the subnet's last host address. */
+    public String controllerAddress() {
+        if (controller != null && controller.address() != null) {
+            return controller.address();
         }
         IPAddress last = subnet(underlay.subnet(), "underlay").getUpper().increment(-1);
         return last.withoutPrefixLength().toCanonicalString();
     }
 
-    public int registryPort() {
-        return registry != null && registry.port() != null ? registry.port() : DEFAULT_REGISTRY_PORT;
+    public int controllerPort() {
+        return controller != null && controller.port() != null ? controller.port() : DEFAULT_CONTROLLER_PORT;
     }
 
     public int underlayPrefixLength() {
@@ -135,7 +137,7 @@ public record Topology(String name, Underlay underlay, Registry registry, List<H
         IPAddress underlaySubnet = subnet(underlay.subnet(), "underlay");
         Set<String> names = new HashSet<>();
         Set<IPAddress> underlayAddresses = new HashSet<>();
-        underlayAddresses.add(requireInside(address(registryAddress(), "registry"), underlaySubnet, "registry"));
+        underlayAddresses.add(requireInside(address(controllerAddress(), "controller"), underlaySubnet, "controller"));
         for (Host host : hosts) {
             requireName("host", host.name(), names);
             IPAddress address = requireInside(address(host.address(), "host " + host.name()), underlaySubnet, "host " + host.name());
@@ -147,8 +149,8 @@ public record Topology(String name, Underlay underlay, Registry registry, List<H
         Set<Long> ids = new HashSet<>();
         for (Network network : networks) {
             requireName("network", network.name(), names);
-            if (network.id() < 1 || network.id() > 0xFFFF_FFFFL || !ids.add(network.id())) {
-                throw new LabException("network " + network.name() + ": id must be unique and 1-4294967295");
+            if (network.id() < 1 || network.id() > 0xFF_FFFFL || !ids.add(network.id())) {
+                throw new LabException("network " + network.name() + ": id must be unique and 1-16777215");
             }
             subnets.put(network.name(), subnet(network.subnet(), "network " + network.name()));
         }

@@ -31,12 +31,12 @@ class TopologyTest {
     void defaultsPutTheRegistryOnTheUnderlaysLastHostAddress() {
         Topology topology = parse(VALID);
         assertThat(topology.mtu()).isEqualTo(1500);
-        assertThat(topology.registryAddress()).isEqualTo("10.255.0.254");
-        assertThat(topology.registryPort()).isEqualTo(47800);
+        assertThat(topology.controllerAddress()).isEqualTo("10.255.0.254");
+        assertThat(topology.controllerPort()).isEqualTo(47800);
         assertThat(topology.vms().get(2).ip()).as("no ip: the registry assigns one").isNull();
         Topology placed = parse(VALID.replace("hosts:", "registry: {address: 10.255.0.9, port: 5000}\nhosts:"));
-        assertThat(placed.registryAddress()).isEqualTo("10.255.0.9");
-        assertThat(placed.registryPort()).isEqualTo(5000);
+        assertThat(placed.controllerAddress()).isEqualTo("10.255.0.9");
+        assertThat(placed.controllerPort()).isEqualTo(5000);
     }
 
     @Test

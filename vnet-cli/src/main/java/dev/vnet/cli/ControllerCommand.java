@@ -1,0 +1,91 @@
+package dev.vnet.cli;
+
+import dev.vnet.controller.ControllerProcess;
+import dev.vnet.lab.Lab;
+import dev.vnet.registry.RegistryConfig;
+import dev.vnet.registry.pki.TlsFiles;
+import dev.vnet.store.ConfigStore;
+import dev.vnet.store.EmbeddedConfigStore;
+import dev.vnet.store.EtcdConfigStore;
+import dev.vnet.store.InMemoryConfigStore;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "controller", mixinStandardHelpOptions = true,
+        description = {"Runs the controller: the resource graph (projects, hosts, networks, subnets, ports,",
+                "VMs) and the VM registry in one config store; the REST API (OpenAPI at /openapi.json);",
+                "and, for agents over mutual TLS, registry tokens and the channel that pushes each host",
+                "its VMs and routes. The store is an embedded directory (survives kill -9), 'memory',",
+                "or an etcd cluster: etcd://HOST:PORT[,HOST:PORT...]."})
+final class ControllerCommand implements Callable<Integer> {
+    @Option(names = "--store", required = true, description = "DIR, 'memory', or etcd://HOST:PORT[,HOST:PORT...].")
+    String store;
+
+    @Option(names = "--listen", description = "IP:PORT for agents (mutual TLS): registry tokens and the agent channel.")
+    String listen;
+
+    @Option(names = "--tls-dir", description = "Directory with ca.crt, controller.crt and controller.key.")
+    Path tlsDirectory;
+
+    @Option(names = "--api", description = "IP:PORT for the REST API (plain HTTP: bind it to a trusted address).")
+    String api;
+
+    @Option(names = "--api-socket", description = "Unix socket for the REST API (mode 0600).")
+    Path apiSocket;
+
+    @Option(names = "--admin-socket", description = "Unix socket for the registry's admin gRPC API (mode 0600).")
+    Path adminSocket;
+
+    @Option(names = "--ttl", defaultValue = "600", description = "Token lifetime: seconds, an ISO-8601 duration, or 'never' (default ${DEFAULT-VALUE}).")
+    String ttl;
+
+    @Option(names = "--skew", defaultValue = "5", description = "Clock skew receivers allow, seconds (default ${DEFAULT-VALUE}).")
+    long skewSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        if (listen != null && tlsDirectory == null) {
+            throw new IllegalArgumentException("--listen needs --tls-dir (agents connect with mutual TLS)");
+        }
+        if (api == null && apiSocket == null) {
+            throw new IllegalArgumentException("vnet controller needs --api and/or --api-socket");
+        }
+        TlsFiles tls = tlsDirectory == null ? null : new TlsFiles(tlsDirectory.resolve("ca.crt"),
+                tlsDirectory.resolve(Lab.CONTROLLER_CERTIFICATE + ".crt"), tlsDirectory.resolve(Lab.CONTROLLER_CERTIFICATE + ".key"));
+        RegistryConfig config = RegistryConfig.defaults()
+                .withTokenTtl(RegistryConfig.parseTokenTtl(ttl))
+                .withClockSkew(Duration.ofSeconds(skewSeconds));
+        ControllerProcess.run(new ControllerProcess.Options(listen == null ? null : address("--listen", listen), tls, adminSocket,
+                api == null ? null : address("--api", api), apiSocket, config, open(store)));
+        return 0;
+    }
+
+    static ConfigStore open(String store) {
+        if (store.equals("memory")) {
+            return new InMemoryConfigStore();
+        }
+        if (store.startsWith("etcd://")) {
+            List<String> endpoints = List.of(store.substring("etcd://".length()).split(",")).stream().map(e -> "http://" + e).toList();
+            return EtcdConfigStore.connect(endpoints);
+        }
+        return EmbeddedConfigStore.open(Path.of(store));
+    }
+
+    private static InetSocketAddress address(String option, String text) {
+        int colon = text.lastIndexOf(':');
+        if (colon < 1) {
+            throw new IllegalArgumentException(option + " takes IP:PORT, not '" + text + "'");
+        }
+        try {
+            return new InetSocketAddress(text.substring(0, colon), Integer.parseInt(text.substring(colon + 1)));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " takes IP:PORT, not '" + text + "'");
+        }
+    }
+}
