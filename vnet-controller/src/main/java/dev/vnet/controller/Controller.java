@@ -183,6 +183,7 @@ public final class Controller implements AutoCloseable {
             throw new GraphException(INVALID, "a vm needs exactly one port (one NIC) for now, not "
                     + (portIds == null ? 0 : portIds.size()));
         }
+        refuseMacUsedInAnotherNetwork(portIds.getFirst());
         Resource vm = graph.createVm(projectId, name, hostId, portIds);
         return locked(() -> {
             RegistryVm wanted = registryVm(vm).orElseThrow(() -> new IllegalStateException(vm.id() + " was just created"));
@@ -191,6 +192,29 @@ public final class Controller implements AutoCloseable {
             touched.add(created.host());
             return published(vm, touched);
         });
+    }
+
+    /**
+     * A port's MAC is unique in its network (the graph derives it from the address), but the registry
+     * wants a VM's MAC unique across networks, so two networks whose subnets overlap cannot both have a
+     * VM at the same address. Checked before the graph write, since a refusal by the registry after it
+     * would leave the graph with a VM the registry lacks.
+     */
+    private void refuseMacUsedInAnotherNetwork(String portId) {
+        Optional<Resource> port = graph.get(portId).filter(r -> r.kind() == Kind.PORT);
+        Optional<String> network = port.flatMap(p -> graph.get(p.ownerId())).map(Resource::ownerId);
+        if (port.isEmpty() || network.isEmpty()) {
+            return; // the graph refuses it, with the reason
+        }
+        String mac = (String) port.get().attributes().get("mac_address");
+        for (Vm other : registry.vms()) {
+            if (!other.network().equals(network.get()) && MacAddress.toString(other.mac()).equals(mac)) {
+                throw new GraphException(CONFLICT, "port " + port.get().name() + "'s MAC " + mac + " (from its address "
+                        + port.get().attributes().get("ip_address") + ") is already vm " + other.name() + "'s in network "
+                        + other.network() + "; a MAC must be unique across networks for now, so overlapping subnets "
+                        + "of two networks cannot both have a VM at the same address");
+            }
+        }
     }
 
     /**

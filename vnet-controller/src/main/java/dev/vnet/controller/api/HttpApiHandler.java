@@ -34,8 +34,9 @@ import java.util.concurrent.Executor;
  * so a client that pipelines gets its responses in order; different connections run in parallel.
  * The response is written from the request's thread; Netty hands the write to the event loop.
  *
- * <p>Every response has a Content-Length (0 for 204), so a client can find its end without chunked
- * decoding and the connection can be kept alive (HttpServerKeepAliveHandler, before this handler,
+ * <p>Every response with a body has a Content-Length (a 204 has neither: RFC 9110 forbids the header
+ * there, and Netty's encoder drops it), so a client finds its end without chunked decoding and the
+ * connection can be kept alive (HttpServerKeepAliveHandler, before this handler,
  * closes it after the response when the request asked for that).
  */
 final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {

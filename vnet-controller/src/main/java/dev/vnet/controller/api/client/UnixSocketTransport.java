@@ -22,8 +22,9 @@ import java.util.Map;
 
 /**
  * The API over a Unix domain socket: a small blocking HTTP/1.1 client, one connection per request
- * ({@code Connection: close}). The server always sends Content-Length, so that is the only framing this
- * reads (a response without one is read to the end of the stream, which the close marks). A request
+ * ({@code Connection: close}). The server sends Content-Length with every body, so that is the only framing
+ * this reads (a response without one is read to the end of the stream, which the close marks; a 204 has
+ * none and no body). A request
  * that takes longer than its timeout has its socket closed under it by a watchdog thread, which ends
  * the blocked read.
  */
@@ -104,7 +105,9 @@ final class UnixSocketTransport implements Transport {
         }
         List<String> length = headers.get("content-length");
         byte[] body;
-        if (length != null) {
+        if (status == 204 || status == 304 || status / 100 == 1) {
+            body = new byte[0]; // no body by definition, and no Content-Length (RFC 9110 forbids one on a 204)
+        } else if (length != null) {
             int bytes = Integer.parseInt(length.getFirst());
             body = in.readNBytes(bytes);
             if (body.length < bytes) {
