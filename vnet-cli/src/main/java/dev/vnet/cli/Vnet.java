@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "vnet", mixinStandardHelpOptions = true, version = "vnet 0.1.0",
         description = "A software-defined virtual network for VMs: a lab of namespace hosts and VMs, and the agent "
                 + "that forwards between them.",
-        subcommands = {DemoCommand.class, LabCommand.class, AgentCommand.class, RegistryCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {DemoCommand.class, LabCommand.class, ControllerCommand.class, AgentCommand.class, RegistryCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "The launcher script also takes:",
                 "  ./vnet test               every test: ./mvnw verify with JDK 25",
                 "  ./vnet bench dataplane    [--reps N] [--seconds S] [--write FILE], as root:",

@@ -33,6 +33,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -202,29 +203,75 @@ class LabIT {
 
     @Test
     @Order(6)
-    void registryDownKeepsValidTokensWorkingAndARestartAfterKill9LosesNothing() throws Exception {
-        List<dev.vnet.registry.Vm> assignedBefore;
-        try (var admin = lab.registryAdmin()) {
-            assignedBefore = admin.listVms();
+    void controllerDownKeepsForwardingAndARestartAfterKill9LosesNothingAndResyncsWithoutTouchingVms() throws Exception {
+        String vmsBefore;
+        try (var api = lab.api()) {
+            vmsBefore = api.get("/v2.0/vms").body().toString();
         }
-        ProcessHandle registry = Lab.registryProcess(LAB).orElseThrow();
-        registry.destroyForcibly(); // SIGKILL: no chance to flush or say goodbye
-        registry.onExit().get(10, TimeUnit.SECONDS);
+        Map<String, String> nicsBefore = nicIndexes();
         LabChecks check = new LabChecks(lab);
+        assertThat(check.ping("blue1", lab.vm("blue2").address()).passed()).as("the pair has its token").isTrue();
 
-        assertThat(check.ping("blue1", lab.vm("blue2").address()).passed()).as("a pair with a valid token").isTrue();
+        // 60 pings, 50 ms apart, across the kill and the restart: a pair with a valid token needs no controller.
+        Process pings = new ProcessBuilder("ip", "netns", "exec", lab.vm("blue1").namespace(),
+                "ping", "-q", "-c", "60", "-i", "0.05", "-W", "1", lab.vm("blue2").address()).redirectErrorStream(true).start();
+        ProcessHandle controller = Lab.controllerProcess(LAB).orElseThrow();
+        controller.destroyForcibly(); // SIGKILL: no chance to flush or say goodbye
+        controller.onExit().get(10, TimeUnit.SECONDS);
+
         long unavailableBefore = lab.counters("host2").value("drop.registry-unavailable");
-        assertThat(check.ping("blue2", lab.vm("blue3").address()).passed()).as("a new pair without the registry").isFalse();
+        assertThat(check.ping("blue2", lab.vm("blue3").address()).passed()).as("a new pair without the controller").isFalse();
         assertThat(lab.counters("host2").value("drop.registry-unavailable")).isGreaterThan(unavailableBefore);
 
-        Lab.restartRegistry(lab, Launchers.sameJvm());
-        try (var admin = lab.registryAdmin()) {
-            assertThat(admin.listVms()).as("every assignment survived kill -9").isEqualTo(assignedBefore);
+        Lab.restartController(lab, Launchers.sameJvm());
+        try (var api = lab.api()) {
+            assertThat(api.get("/v2.0/vms").body().toString()).as("every resource survived kill -9").isEqualTo(vmsBefore);
         }
-        Thread.sleep(1_500); // past the pair's retry pause
-        // host1's agent still holds the keys it fetched before the restart: tokens from the restarted
-        // registry validate only if the keys survived byte for byte.
+        assertThat(pings.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        String summary = new String(pings.getInputStream().readAllBytes());
+        assertThat(summary).as("ping across the controller's death and restart").contains("60 received", " 0% packet loss");
+
+        // A VM created now on host2, in blue: its agent creates the namespace and TAP, and host1, which
+        // serves blue too, is told; --wait (?wait=true) returns once both applied it, which also shows both
+        // agents reconnected by themselves.
+        String blue4;
+        try (var api = lab.api()) {
+            var response = api.post("/v2.0/vms?wait=true&timeout=30", Map.of("vm", Map.of("name", "blue4", "host", "host2",
+                    "network_id", networkId(api, "blue"))));
+            assertThat(response.header("X-Vnet-Sync").orElse("")).isEqualTo("complete");
+            blue4 = response.body().path("vm").path("ip_address").asText();
+        }
+        assertThat(nicIndexes()).as("the resync recreated no VM's NIC").isEqualTo(nicsBefore);
+        String blue4Namespace = LabNames.vmNamespace(LAB, "blue4");
+        assertThat(Lab.namespacesOf(LAB)).contains(blue4Namespace);
+        Thread.sleep(1_500); // past the failed pair's retry pause
         assertThat(check.ping("blue2", lab.vm("blue3").address()).passed()).as("the new pair after the restart").isTrue();
+        assertThat(Shell.run(Duration.ofSeconds(10), List.of("ip", "netns", "exec", lab.vm("blue1").namespace(),
+                "ping", "-c", "2", "-W", "2", blue4)).ok()).as("blue1 -> the new blue4").isTrue();
+
+        try (var api = lab.api()) {
+            String id = api.get("/v2.0/vms").body().path("vms").findParents("name").stream()
+                    .filter(v -> v.path("name").asText().equals("blue4")).findFirst().orElseThrow().path("id").asText();
+            var deleted = api.delete("/v2.0/vms/" + id + "?wait=true&timeout=30");
+            assertThat(deleted.header("X-Vnet-Sync").orElse("")).isEqualTo("complete");
+        }
+        assertThat(Lab.namespacesOf(LAB)).as("deleting the VM removed its namespace").doesNotContain(blue4Namespace);
+    }
+
+    /** Each VM's NIC's interface index: a NIC created again gets a new one. */
+    private Map<String, String> nicIndexes() {
+        Map<String, String> indexes = new java.util.TreeMap<>();
+        for (var vm : lab.vms()) {
+            Shell.Result link = Shell.run("ip", "-n", vm.namespace(), "-o", "link", "show", "dev", LabNames.VM_NIC);
+            assertThat(link.ok()).as(vm.name() + " has " + LabNames.VM_NIC).isTrue();
+            indexes.put(vm.name(), link.output().split(":")[0]);
+        }
+        return indexes;
+    }
+
+    private static String networkId(dev.vnet.controller.api.client.ApiClient api, String name) {
+        return api.get("/v2.0/networks").body().path("networks").findParents("name").stream()
+                .filter(n -> n.path("name").asText().equals(name)).findFirst().orElseThrow().path("id").asText();
     }
 
     @Test
@@ -234,7 +281,7 @@ class LabIT {
         List<String> removed = lab.down();
         lab = null;
 
-        assertThat(removed).hasSize(3 + 9); // 2 agents and the registry; fabric, registry, 2 hosts, 5 VMs
+        assertThat(removed).hasSize(3 + 9); // 2 agents and the controller; fabric, controller, 2 hosts, 5 VMs
         assertNothingLeft(LAB, agentPids);
     }
 

@@ -138,12 +138,18 @@ public final class Controller implements AutoCloseable {
         });
     }
 
+    /** The address in canonical form; refused here, before the graph write, if the registry would refuse it. */
     private static String normalizedAddress(String address) {
+        int parsed;
         try {
-            return Ipv4Address.toString(Ipv4Address.parse(address));
+            parsed = Ipv4Address.parse(address);
         } catch (IllegalArgumentException | NullPointerException e) {
             throw new GraphException(INVALID, "host address: " + (address == null ? "missing" : e.getMessage()));
         }
+        if (parsed == 0 || Integer.compareUnsigned(parsed, 0xE000_0000) >= 0) {
+            throw new GraphException(INVALID, "host address " + address + " is not a unicast address");
+        }
+        return Ipv4Address.toString(parsed);
     }
 
     public Change<Resource> createNetwork(String projectId, String name) {

@@ -90,7 +90,17 @@ class ControllerTest {
                 .isInstanceOf(GraphException.class).hasMessageContaining("is already host h1's");
         assertThatThrownBy(() -> controller.createHost("admin", "10.255.0.9"))
                 .isInstanceOf(GraphException.class).hasMessageContaining("administrator's identity");
+        assertThatThrownBy(() -> controller.createHost("h2", "239.1.1.1"))
+                .isInstanceOf(GraphException.class).hasMessageContaining("not a unicast address");
         assertThat(store.revision()).isEqualTo(before);
+
+        // Overlapping subnets of two networks: the same address, hence the same MAC, in each.
+        controller.createVm(project, "v", host.id(), List.of(p1));
+        String green = controller.createNetwork(project, "green").value().id();
+        String greenSubnet = controller.createSubnet(green, "s", "10.0.0.0/24").value().id();
+        String sameAddress = controller.createPort(greenSubnet, "p", null).value().id();
+        controller.createVm(project, "w", host.id(), List.of(sameAddress));
+        assertThat(controller.registry().vms()).hasSize(2).extracting(Vm::mac).containsOnly(controller.registry().vms().getFirst().mac());
     }
 
     @Test

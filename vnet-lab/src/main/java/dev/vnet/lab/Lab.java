@@ -234,7 +234,6 @@ public final class Lab {
         return startInNamespace(LabNames.hostNamespace(lab, host), launcher, arguments, LabNames.agentLog(lab, host),
                 host, state);
     }
-    }
 
     private static Process startInNamespace(String namespace, Launcher launcher, List<String> arguments, Path log,
                                             String role, LabState state) {

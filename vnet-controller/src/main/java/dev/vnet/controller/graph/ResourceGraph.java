@@ -479,11 +479,19 @@ public final class ResourceGraph implements AutoCloseable {
         }
     }
 
-    private Node existingChild(Node owner, Kind kind, String name, Map<String, Object> spec) {
+    /**
+     * Refuses, as a create would, a name the graph does not take; for callers that must check before
+     * writing anything else (the API creating a default project for a network).
+     */
+    public static void requireValidName(Kind kind, String name) {
         if (name == null || !NAME.matcher(name).matches()) {
             throw new GraphException(INVALID, "invalid " + kind.label() + " name '" + name
                     + "': 1 to 63 of A-Z a-z 0-9 . _ -, starting with a letter or digit");
         }
+    }
+
+    private Node existingChild(Node owner, Kind kind, String name, Map<String, Object> spec) {
+        requireValidName(kind, name);
         for (Node child : owner.children) {
             if (child.kind == kind && child.name.equals(name) && !child.deleted) {
                 if (!Objects.equals(specs.get(child), normalized(spec))) {

@@ -1,0 +1,213 @@
+package dev.vnet.controller.api;
+
+import dev.vnet.controller.Controller;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerDomainSocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Serves the {@link NorthboundApi} over HTTP/1.1 (Netty 4.2, NIO transport) on up to two listeners: TCP,
+ * and a Unix domain socket for local operators (the CLI). Bodies are aggregated up to 1 MiB (413 beyond);
+ * handlers run on virtual threads, never on the event loop (see {@link HttpApiHandler}).
+ *
+ * <p>The socket file gets mode 0600 without a moment at the process umask's mode, as the registry's
+ * admin socket does (RegistryServer): it is bound inside a new private (0700) directory next to the
+ * requested path, made 0600 there, and renamed into place. A stale socket from a crashed controller is
+ * replaced; a live one (something accepts connections) or a file that is not a socket is left alone
+ * and the start fails.
+ */
+public final class ApiServer implements AutoCloseable {
+    /** sun_path is 108 bytes including the terminating NUL. */
+    public static final int MAX_SOCKET_PATH_BYTES = 107;
+    private static final int SOCKET_FILE_TYPE_MASK = 0170000;
+    private static final int SOCKET_FILE_TYPE = 0140000;
+    private static final long CLOSE_SECONDS = 5;
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+
+    private final EventLoopGroup eventLoop;
+    private final ExecutorService handlers;
+    private final ChannelGroup channels;
+    private final InetSocketAddress tcpAddress;
+    private final Path unixSocket;
+    private Object unixSocketFileKey;
+
+    private ApiServer(EventLoopGroup eventLoop, ExecutorService handlers, ChannelGroup channels, InetSocketAddress tcpAddress,
+                      Path unixSocket) {
+        this.eventLoop = eventLoop;
+        this.handlers = handlers;
+        this.channels = channels;
+        this.tcpAddress = tcpAddress;
+        this.unixSocket = unixSocket;
+    }
+
+    /**
+     * Starts the listeners that are given (at least one).
+     *
+     * @param tcp        where to listen on TCP (port 0: any free port, see {@link #tcpAddress()}), or null
+     * @param unixSocket the socket file to create (mode 0600), or null
+     */
+    public static ApiServer start(Controller controller, InetSocketAddress tcp, Path unixSocket) throws IOException {
+        if (tcp == null && unixSocket == null) {
+            throw new IllegalArgumentException("the API needs a TCP address or a Unix socket path to listen on");
+        }
+        Router router = new NorthboundApi(controller).router();
+        EventLoopGroup eventLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("vnet-api", true), NioIoHandler.newFactory());
+        ExecutorService handlers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("vnet-api-request-", 0).factory());
+        ChannelGroup channels = new DefaultChannelGroup("vnet-api", GlobalEventExecutor.INSTANCE);
+        ChannelInitializer<Channel> pipeline = new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel channel) {
+                channels.add(channel);
+                channel.pipeline().addLast(new HttpServerCodec(), new HttpServerKeepAliveHandler(),
+                        new HttpApiHandler.BoundedAggregator(), new HttpApiHandler(router, handlers));
+            }
+        };
+        ApiServer server = null;
+        try {
+            InetSocketAddress bound = null;
+            if (tcp != null) {
+                Channel listener = new ServerBootstrap().group(eventLoop).channel(NioServerSocketChannel.class)
+                        .childHandler(pipeline).bind(tcp).sync().channel();
+                channels.add(listener);
+                bound = (InetSocketAddress) listener.localAddress();
+                LOG.info("API listening on http://{}:{}", bound.getHostString(), bound.getPort());
+            }
+            server = new ApiServer(eventLoop, handlers, channels, bound, unixSocket == null ? null : unixSocket.toAbsolutePath());
+            if (unixSocket != null) {
+                server.unixSocketFileKey = bindUnix(eventLoop, pipeline, channels, server.unixSocket);
+                LOG.info("API listening on unix:{}", server.unixSocket);
+            }
+            return server;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeQuietly(server, eventLoop, handlers, channels);
+            throw new IOException("interrupted while binding the API's listeners", e);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(server, eventLoop, handlers, channels);
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(ApiServer server, EventLoopGroup eventLoop, ExecutorService handlers, ChannelGroup channels) {
+        if (server != null) {
+            server.close();
+        } else {
+            channels.close().awaitUninterruptibly();
+            eventLoop.shutdownGracefully(0, CLOSE_SECONDS, TimeUnit.SECONDS).syncUninterruptibly();
+            handlers.shutdownNow();
+        }
+    }
+
+    /** Binds the socket as described in the class comment; returns the socket file's key, to recognise it at close. */
+    private static Object bindUnix(EventLoopGroup eventLoop, ChannelInitializer<Channel> pipeline, ChannelGroup channels, Path target)
+            throws IOException, InterruptedException {
+        refuseLiveOrForeignFile(target);
+        Path directory = Files.createTempDirectory(target.getParent(), ".vnet-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path bound = directory.resolve("s");
+        try {
+            for (Path path : new Path[]{target, bound}) {
+                if (path.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH_BYTES) {
+                    throw new IOException("Unix socket path " + path + " is longer than " + MAX_SOCKET_PATH_BYTES + " bytes; choose a shorter one");
+                }
+            }
+            Channel listener = new ServerBootstrap().group(eventLoop).channel(NioServerDomainSocketChannel.class)
+                    .childHandler(pipeline).bind(UnixDomainSocketAddress.of(bound)).sync().channel();
+            channels.add(listener);
+            Files.setPosixFilePermissions(bound, PosixFilePermissions.fromString("rw-------"));
+            Files.move(bound, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+        } finally {
+            Files.deleteIfExists(bound);
+            Files.deleteIfExists(directory);
+        }
+    }
+
+    private static void refuseLiveOrForeignFile(Path socket) throws IOException {
+        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        int mode = (Integer) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        if ((mode & SOCKET_FILE_TYPE_MASK) != SOCKET_FILE_TYPE) {
+            throw new IOException(socket + " exists and is not a socket; remove it or choose another path");
+        }
+        try {
+            SocketChannel.open(UnixDomainSocketAddress.of(socket)).close();
+        } catch (ConnectException e) {
+            LOG.info("replacing stale socket {}", socket);
+            return;
+        }
+        throw new IOException("another process is listening on " + socket);
+    }
+
+    /** The bound TCP address (with the port chosen when 0 was asked for), if the API listens on TCP. */
+    public Optional<InetSocketAddress> tcpAddress() {
+        return Optional.ofNullable(tcpAddress);
+    }
+
+    public Optional<Path> unixSocket() {
+        return Optional.ofNullable(unixSocket);
+    }
+
+    /**
+     * Closes the listeners and every connection, stops the requests still running (a wait for hosts is
+     * interrupted), and deletes the socket file if it is still the one this server created.
+     */
+    @Override
+    public void close() {
+        channels.close().awaitUninterruptibly();
+        eventLoop.shutdownGracefully(0, CLOSE_SECONDS, TimeUnit.SECONDS).syncUninterruptibly();
+        handlers.shutdownNow();
+        if (unixSocket != null && unixSocketFileKey != null) {
+            deleteOwnSocketFile();
+        }
+    }
+
+    private void deleteOwnSocketFile() {
+        try {
+            Object fileKey = Files.readAttributes(unixSocket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            if (Objects.equals(fileKey, unixSocketFileKey)) {
+                Files.delete(unixSocket);
+            }
+        } catch (NoSuchFileException e) {
+            // Already gone: nothing to clean up.
+        } catch (IOException e) {
+            LOG.warn("cannot delete the socket file {}: {}", unixSocket, e.toString());
+        }
+    }
+}
