@@ -186,7 +186,7 @@ class LabIT {
                 .contains("lab 'it': up, 9 namespaces")
                 .containsPattern("host1 +pid \\d+ +alive +RUNNING")
                 .containsPattern("host2 +pid \\d+ +alive +RUNNING")
-                .containsPattern("registry +pid \\d+ +alive");
+                .containsPattern("controller +pid \\d+ +alive");
     }
 
     private static String vnet(String... arguments) {
