@@ -62,6 +62,11 @@ public final class LabNames {
         return labDir(lab).resolve("registry.sock");
     }
 
+    /** The controller's API socket, in the lab's directory so the CLI in the root namespace reaches it. */
+    public static Path controllerSocket(String lab) {
+        return labDir(lab).resolve("controller.sock");
+    }
+
     public static Path registryStore(String lab) {
         return labDir(lab).resolve("registry-store");
     }
