@@ -73,7 +73,12 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
         byte[] body = ByteBufUtil.getBytes(request.content()); // at most MAX_BODY_BYTES; copied so the buffer is freed now
         previous = previous.handleAsync((ignored, failure) -> {
-            ctx.writeAndFlush(toHttp(answer(method, uri, contentType, body)));
+            try {
+                ctx.writeAndFlush(toHttp(answer(method, uri, contentType, body)));
+            } catch (Throwable e) { // an Error: no answer can be trusted now, but the client must not wait for one
+                LOG.error("{} {}: no answer could be written; closing the connection", method, uri, e);
+                ctx.close();
+            }
             return null;
         }, executor);
     }

@@ -2,7 +2,7 @@
  * The controller's northbound API: REST with JSON bodies, in OpenStack Neutron's shape where Neutron
  * has the resource (networks, subnets, ports), the same conventions for the rest (projects, hosts,
  * VMs). The OpenAPI document (openapi.json next to this class, served at GET /openapi.json) describes
- * every route and schema; NorthboundApiTest checks that its routes are exactly this file's.
+ * every route and schema; OpenApiDocumentTest checks that its routes are exactly this file's.
  *
  * Routes, under /v2.0 for each resource R of projects, hosts, networks, subnets, ports, vms:
  *   POST   /v2.0/R        body {"r": {...}}   201 created, 200 when it already existed as asked
@@ -22,18 +22,22 @@
  * Idempotent creates. Every resource has a name, unique among its owner's children of that kind (a
  * project's networks and VMs, a network's subnets, a subnet's ports; projects and hosts globally), so
  * a create is idempotent by name: the same body again returns the same resource (200 instead of 201:
- * the API answers 200 when the name existed before the request), and the same name with another
- * specification is 409. A retried create after a lost reply therefore never makes a second resource.
- * The id is always the controller's (a UUID); a client cannot choose it.
+ * the API answers 200 when the name existed before the request, so two identical creates racing may
+ * both get 201, with the same id), and the same name with another specification is 409. A create
+ * retried after a lost reply therefore never makes a second resource. The id is always the
+ * controller's (a UUID); a client cannot choose it.
  *
  * Refusals change nothing. Everything a request names is looked up, and everything it asks is
  * checked, before the first write; the graph then checks its own rules (names, addresses inside the
  * subnet and free, overlapping subnets, one subnet per network, ports free) in the task that would
- * write, before it writes. The API itself writes before the main write in two places, each only after
- * every check the request can fail: a network without project_id goes into the project named
- * "default", created on first use; a VM given network_id instead of port_id gets a port named after
- * it in that network's subnet, created first and deleted again if the VM is then refused (which only
- * a race or an exhausted host can cause: the host, network and names are checked before).
+ * write, before it writes. The API itself writes before the main write in two places, each after
+ * every check it can make first: a network without project_id goes into the project named "default",
+ * created on first use (after the network's name is checked; only running out of network ids can
+ * refuse the network then); a VM given network_id instead of port_id gets a port named after it in
+ * that network's subnet, created first and deleted again if the VM is then refused (after the host,
+ * network, project and names are checked; what remains is a host without free UDP ports, the new
+ * port's MAC already used in another network, or a race with another request). Such a refusal leaves
+ * no resource behind, but the store's revision has moved.
  *
  * Errors: {"NeutronError": {"type", "message", "detail"}} with 400 (malformed JSON, unknown field,
  * wrong type, missing field, a graph rule: INVALID), 404 (unknown route or resource, also one named in
