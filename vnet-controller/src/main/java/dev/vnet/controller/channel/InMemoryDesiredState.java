@@ -2,6 +2,7 @@ package dev.vnet.controller.channel;
 
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -10,9 +11,10 @@ import java.util.TreeSet;
  * A {@link DesiredStateSource} kept in memory: hosts with their underlay addresses, and VMs placed on
  * them. For tests, the benchmark, and as the reference of what a host should hold. Thread-safe.
  *
- * <p>Each network's routes are one immutable map, made again after the network changes and shared
- * by every host whose VMs are all in that network; the publisher then diffs it once per change, not
- * once per host.
+ * <p>Each network's routes are one immutable {@link LayeredMap}, replaced by a layered copy when the
+ * network changes and shared by every host whose VMs are all in that network: a change costs the
+ * source and the publisher's diff the size of the change, and the publisher diffs it once, not once
+ * per host.
  */
 public final class InMemoryDesiredState implements DesiredStateSource {
     private record Placement(String host, VmAttachment attachment) {
@@ -21,11 +23,10 @@ public final class InMemoryDesiredState implements DesiredStateSource {
     private final Map<String, Integer> hostAddresses = new HashMap<>();
     private final Map<String, Placement> vms = new HashMap<>();
     private final Map<String, Map<String, VmAttachment>> attachmentsByHost = new HashMap<>();
-    private final Map<Long, Map<RouteKey, Route>> routesByNetwork = new HashMap<>();
+    private final Map<Long, LayeredMap<RouteKey, Route>> routesByNetwork = new HashMap<>();
     /** Per network, how many of its VMs each host runs. */
     private final Map<Long, Map<String, Integer>> vmCountsByNetwork = new HashMap<>();
-    /** Immutable copies handed out, dropped when their network or host changes. */
-    private final Map<Long, Map<RouteKey, Route>> routesSnapshots = new HashMap<>();
+    /** Immutable copies handed out, dropped when their host changes. */
     private final Map<String, Map<String, VmAttachment>> attachmentsSnapshots = new HashMap<>();
 
     /** Adds a host, or moves it to another underlay address (the caller publishes its networks' hosts). */
@@ -52,9 +53,9 @@ public final class InMemoryDesiredState implements DesiredStateSource {
         vms.put(vm.vmId(), new Placement(host, vm));
         attachmentsByHost.computeIfAbsent(host, name -> new HashMap<>()).put(vm.vmId(), vm);
         attachmentsSnapshots.remove(host);
-        routesByNetwork.computeIfAbsent(vm.networkId(), id -> new HashMap<>())
-                .put(vm.routeKey(), new Route(vm.networkId(), vm.address(), vm.mac(), host, hostAddress, vm.hostPort(), vm.vmId(), Route.VNP));
-        routesSnapshots.remove(vm.networkId());
+        Route route = new Route(vm.networkId(), vm.address(), vm.mac(), host, hostAddress, vm.hostPort(), vm.vmId(), Route.VNP);
+        routesByNetwork.merge(vm.networkId(), LayeredMap.of(Map.of(route.key(), route)),
+                (routes, added) -> routes.with(added, List.of()));
         vmCountsByNetwork.computeIfAbsent(vm.networkId(), id -> new HashMap<>()).merge(host, 1, Integer::sum);
         affected.addAll(vmCountsByNetwork.get(vm.networkId()).keySet());
         return affected;
@@ -76,12 +77,12 @@ public final class InMemoryDesiredState implements DesiredStateSource {
             attachmentsByHost.remove(placement.host());
         }
         attachmentsSnapshots.remove(placement.host());
-        Map<RouteKey, Route> routes = routesByNetwork.get(vm.networkId());
-        routes.remove(vm.routeKey());
+        LayeredMap<RouteKey, Route> routes = routesByNetwork.get(vm.networkId()).with(Map.of(), List.of(vm.routeKey()));
         if (routes.isEmpty()) {
             routesByNetwork.remove(vm.networkId());
+        } else {
+            routesByNetwork.put(vm.networkId(), routes);
         }
-        routesSnapshots.remove(vm.networkId());
         Map<String, Integer> counts = vmCountsByNetwork.get(vm.networkId());
         if (counts.merge(placement.host(), -1, Integer::sum) == 0) {
             counts.remove(placement.host());
@@ -121,6 +122,6 @@ public final class InMemoryDesiredState implements DesiredStateSource {
     }
 
     private Map<RouteKey, Route> networkRoutes(long networkId) {
-        return routesSnapshots.computeIfAbsent(networkId, id -> Map.copyOf(routesByNetwork.getOrDefault(id, Map.of())));
+        return routesByNetwork.getOrDefault(networkId, LayeredMap.empty());
     }
 }

@@ -3,6 +3,7 @@ package dev.vnet.controller.channel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * How one keyed collection changed: values whose key is new, values whose key is gone, and values whose
@@ -26,7 +27,10 @@ public record MapDiff<V>(List<V> added, List<V> removed, List<V> changed) {
         return (MapDiff<V>) NONE;
     }
 
-    /** From {@code from} to {@code to}; the same map instance is no change, without looking inside. */
+    /**
+     * From {@code from} to {@code to}. The same map instance is no change, without looking inside; two
+     * {@link LayeredMap}s on one base are compared at the keys of their layers only.
+     */
     public static <K, V> MapDiff<V> between(Map<K, V> from, Map<K, V> to) {
         if (from == to) {
             return none();
@@ -34,6 +38,23 @@ public record MapDiff<V>(List<V> added, List<V> removed, List<V> changed) {
         List<V> added = new ArrayList<>();
         List<V> removed = new ArrayList<>();
         List<V> changed = new ArrayList<>();
+        if (from instanceof LayeredMap<K, V> layeredFrom && to instanceof LayeredMap<K, V> layeredTo) {
+            Set<?> keys = LayeredMap.changedKeys(layeredFrom, layeredTo);
+            if (keys != null) {
+                for (Object key : keys) {
+                    V old = from.get(key);
+                    V now = to.get(key);
+                    if (old == null && now != null) {
+                        added.add(now);
+                    } else if (old != null && now == null) {
+                        removed.add(old);
+                    } else if (old != null && !old.equals(now)) {
+                        changed.add(now);
+                    }
+                }
+                return added.isEmpty() && removed.isEmpty() && changed.isEmpty() ? none() : new MapDiff<>(added, removed, changed);
+            }
+        }
         for (Map.Entry<K, V> entry : to.entrySet()) {
             V old = from.get(entry.getKey());
             if (old == null) {

@@ -44,6 +44,9 @@ import java.util.concurrent.TimeUnit;
  *       user (root in the lab) can connect.</li>
  * </ul>
  *
+ * <p>Other services (the controller's agent channel) can share the TCP listener, its certificate and its
+ * identity interceptor: see {@link #start(RegistryService, InetSocketAddress, TlsFiles, Path, List)}.
+ *
  * <p>The socket file gets mode 0600 without a moment at the process umask's mode: it is bound inside a
  * new private (0700) directory next to the requested path, made 0600 there, and then renamed into place.
  * A stale socket from a crashed registry is replaced; a live one (something accepts connections) or a

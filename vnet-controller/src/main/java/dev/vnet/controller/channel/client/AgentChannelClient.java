@@ -34,6 +34,10 @@ import java.util.concurrent.TimeUnit;
  * something changed meanwhile. A new client (a restarted agent) holds nothing and version 0, so its
  * first change adds everything of its own host.
  *
+ * <p>A refusal that retrying soon will not cure (a certificate for another host, a stream replaced by
+ * another agent of the same host) is retried after the longest back-off: two agents running for one
+ * host take turns, each replacing the other every few seconds, and log why.
+ *
  * <p>Thread-safe. The listener runs on gRPC threads, one change at a time.
  */
 public final class AgentChannelClient implements AutoCloseable {

@@ -3,6 +3,7 @@ package dev.vnet.controller.channel.client;
 import dev.vnet.controller.channel.ChannelMessages;
 import dev.vnet.controller.channel.HostState;
 import dev.vnet.controller.channel.HostStateDiff;
+import dev.vnet.controller.channel.LayeredMap;
 import dev.vnet.controller.channel.MapDiff;
 import dev.vnet.controller.channel.Route;
 import dev.vnet.controller.channel.RouteKey;
@@ -11,6 +12,7 @@ import dev.vnet.controller.channel.proto.StateUpdate;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -61,29 +63,35 @@ final class StateUpdates {
     private record Applied<K, V>(Map<K, V> map, MapDiff<V> diff) {
     }
 
-    /** The delta never names a key both in its upserts and its removals. */
+    /**
+     * The held map with the delta applied, as a layered copy (a delta of one route to a network of
+     * thousands must not copy them all), and the diff, from the keys the delta names. The controller
+     * never names a key both in a delta's upserts and its removals.
+     */
     private static <K, V> Applied<K, V> applyDelta(Map<K, V> held, List<V> upserts, List<K> removals, Function<V, K> keyOf) {
         if (upserts.isEmpty() && removals.isEmpty()) {
             return new Applied<>(held, MapDiff.none());
         }
-        Map<K, V> next = new HashMap<>(held);
+        Map<K, V> upsertsByKey = new LinkedHashMap<>();
         List<V> added = new ArrayList<>();
-        List<V> removed = new ArrayList<>();
         List<V> changed = new ArrayList<>();
         for (V value : upserts) {
-            V old = next.put(keyOf.apply(value), value);
+            K key = keyOf.apply(value);
+            upsertsByKey.put(key, value);
+            V old = held.get(key);
             if (old == null) {
                 added.add(value);
             } else if (!old.equals(value)) {
                 changed.add(value);
             }
         }
+        List<V> removed = new ArrayList<>();
         for (K key : removals) {
-            V old = next.remove(key);
+            V old = held.get(key);
             if (old != null) {
                 removed.add(old);
             }
         }
-        return new Applied<>(next, new MapDiff<>(added, removed, changed));
+        return new Applied<>(LayeredMap.of(held).with(upsertsByKey, removals), new MapDiff<>(added, removed, changed));
     }
 }

@@ -21,7 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ClientIndependenceTest {
     private static final String CHANNEL = "dev/vnet/controller/channel/";
-    private static final Set<String> SHARED = Set.of("HostState", "HostStateDiff", "MapDiff", "VmAttachment", "Route", "RouteKey",
+    private static final Set<String> SHARED = Set.of("HostState", "HostStateDiff", "MapDiff", "LayeredMap", "VmAttachment", "Route", "RouteKey",
             "ChannelMessages");
 
     @Test
