@@ -205,7 +205,12 @@ public final class Controller implements AutoCloseable {
     public Change<Void> delete(String id, boolean force) {
         return locked(() -> {
             graph.delete(id, force);
-            return published(null, reconcile());
+            Set<String> touched = reconcile();
+            Set<String> deletedHosts = new HashSet<>(touched);
+            registry.hosts().forEach(host -> deletedHosts.remove(host.name()));
+            Change<Void> change = published(null, touched);
+            hosts.forget(deletedHosts);
+            return change;
         });
     }
 

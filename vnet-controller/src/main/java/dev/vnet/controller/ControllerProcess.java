@@ -117,6 +117,11 @@ public final class ControllerProcess implements AutoCloseable {
             }
 
             @Override
+            public void forget(Set<String> hosts) {
+                hosts.forEach(publisher::forgetHost);
+            }
+
+            @Override
             public SyncStatus awaitApplied(long version, Duration timeout) {
                 try {
                     return publisher.awaitApplied(version, timeout);
@@ -154,10 +159,10 @@ public final class ControllerProcess implements AutoCloseable {
         try {
             LOG.info("controller stopping");
             api.close();
+            publisher.close(); // ends the agents' streams, which the gRPC server would otherwise wait for
             if (grpc != null) {
                 grpc.close();
             }
-            publisher.close();
             controller.close();
             store.close();
             LOG.info("controller stopped");

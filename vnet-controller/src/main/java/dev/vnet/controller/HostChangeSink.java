@@ -14,6 +14,10 @@ public interface HostChangeSink {
     /** The hosts' desired state changed at {@code version} (a config store revision; increasing). */
     void publish(long version, Set<String> hosts);
 
+    /** The hosts were deleted: nothing waits for them any more. */
+    default void forget(Set<String> hosts) {
+    }
+
     /** Waits until every host changed at or below {@code version} has applied it, at most {@code timeout}. */
     SyncStatus awaitApplied(long version, Duration timeout);
 

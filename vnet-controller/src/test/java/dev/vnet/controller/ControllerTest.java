@@ -33,10 +33,16 @@ class ControllerTest {
         }
 
         @Override
+        public synchronized void forget(Set<String> hosts) {
+            forgotten.addAll(hosts);
+        }
+
+        @Override
         public SyncStatus awaitApplied(long version, Duration timeout) {
             return new SyncStatus(true, List.of());
         }
     };
+    private final Set<String> forgotten = new java.util.HashSet<>();
 
     private Controller start() {
         return new Controller(store, new RegistryService(store, RegistryService.STORE_PREFIX, RegistryConfig.defaults()), sink);
@@ -119,6 +125,11 @@ class ControllerTest {
         assertThat(controller.registry().vms()).isEmpty();
         assertThat(controller.registry().networks()).isEmpty();
         assertThat(controller.registry().hosts()).hasSize(1);
+        assertThat(forgotten).isEmpty();
+
+        controller.delete(host.id(), false);
+        assertThat(controller.registry().hosts()).isEmpty();
+        assertThat(forgotten).as("nothing waits for a deleted host").containsExactly("h1");
     }
 
     @Test
