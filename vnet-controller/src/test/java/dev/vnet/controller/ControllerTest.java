@@ -127,7 +127,7 @@ class ControllerTest {
         assertThat(controller.registry().hosts()).hasSize(1);
         assertThat(forgotten).isEmpty();
 
-        controller.delete(host.id(), false);
+        controller.delete(host.id(), true); // the VM, unbound from its port, is still on the host
         assertThat(controller.registry().hosts()).isEmpty();
         assertThat(forgotten).as("nothing waits for a deleted host").containsExactly("h1");
     }
