@@ -105,6 +105,15 @@ public final class Controller implements AutoCloseable {
         return graph.list(kind);
     }
 
+    /** What {@code ownerId} (null: the cloud) owns of a kind; see {@link ResourceGraph#children}. */
+    public List<Resource> children(String ownerId, Kind kind) {
+        return graph.children(ownerId, kind);
+    }
+
+    public Optional<Resource> child(String ownerId, Kind kind, String name) {
+        return graph.child(ownerId, kind, name);
+    }
+
     /** The current version (store revision); a read-your-writes point for {@link #awaitApplied}. */
     public long version() {
         return store.revision();
@@ -165,8 +174,8 @@ public final class Controller implements AutoCloseable {
     public Change<Resource> createSubnet(String networkId, String name, String cidr) {
         Resource network = get(networkId, Kind.NETWORK);
         return locked(() -> {
-            for (Resource subnet : graph.list(Kind.SUBNET)) {
-                if (subnet.ownerId().equals(networkId) && !subnet.name().equals(name)) {
+            for (Resource subnet : graph.children(networkId, Kind.SUBNET)) {
+                if (!subnet.name().equals(name)) {
                     throw new GraphException(CONFLICT, "network " + network.name() + " already has subnet " + subnet.name()
                             + " (" + subnet.attributes().get("cidr") + "); a network has one subnet for now");
                 }
@@ -204,8 +213,11 @@ public final class Controller implements AutoCloseable {
      */
     public Change<Void> delete(String id, boolean force) {
         return locked(() -> {
+            boolean vm = graph.get(id).map(r -> r.kind() == Kind.VM).orElse(false);
             graph.delete(id, force);
-            Set<String> touched = reconcile();
+            // A VM is the common delete and owns nothing: remove just it. Anything else may take a
+            // subtree with it, which reconcile() finds.
+            Set<String> touched = vm ? removeRegistryVm(id) : reconcile();
             Set<String> deletedHosts = new HashSet<>(touched);
             registry.hosts().forEach(host -> deletedHosts.remove(host.name()));
             Change<Void> change = published(null, touched);
@@ -245,6 +257,17 @@ public final class Controller implements AutoCloseable {
             result.add(vm.host());
         }
         return result;
+    }
+
+    /** Under the lock: the registry VM {@code name} is gone; returns the hosts that served its network. */
+    private Set<String> removeRegistryVm(String name) {
+        Optional<Vm> vm = registry.vm(name);
+        if (vm.isEmpty()) {
+            return Set.of();
+        }
+        Set<String> touched = hostsOf(vm.get().network());
+        registry.deleteVm(name);
+        return touched;
     }
 
     /** A registry VM as the graph wants it. */
@@ -295,11 +318,12 @@ public final class Controller implements AutoCloseable {
             registryVm(vm).filter(wanted -> wantedNetworks.containsKey(wanted.network())).ifPresent(wanted -> wantedVms.put(wanted.name(), wanted));
         }
         Set<String> touched = new HashSet<>();
+        Map<String, Network> registeredNetworksByName = new HashMap<>();
+        registry.networks().forEach(n -> registeredNetworksByName.put(n.name(), n));
         for (Vm vm : registry.vms()) {
             RegistryVm wanted = wantedVms.get(vm.name());
             Network network = wantedNetworks.get(vm.network());
-            if (wanted == null || !wanted.matches(vm) || network == null || !network.equals(registry.networks().stream()
-                    .filter(n -> n.name().equals(vm.network())).findFirst().orElse(null))) {
+            if (wanted == null || !wanted.matches(vm) || network == null || !network.equals(registeredNetworksByName.get(vm.network()))) {
                 touched.addAll(hostsOf(vm.network()));
                 registry.deleteVm(vm.name());
                 LOG.info("registry: removed vm {} (the graph no longer has it as it is)", vm.name());

@@ -413,6 +413,11 @@ public final class RegistryService {
         return hosts.values().stream().sorted(Comparator.comparing(Host::name)).toList();
     }
 
+    public Optional<Vm> vm(String name) {
+        VmEntry entry = name == null ? null : vms.get(name);
+        return Optional.ofNullable(entry == null ? null : entry.vm());
+    }
+
     public List<Vm> vms() {
         return vms.values().stream().map(VmEntry::vm).sorted(Comparator.comparing(Vm::name)).toList();
     }

@@ -360,14 +360,13 @@ public final class NorthboundApi {
     }
 
     /** The resource of that kind and name under that owner (any owner when null: projects and hosts). */
+    /** The resource named {@code name} under {@code ownerId}; null owner: one the cloud owns (a project or host). */
     private Optional<Resource> named(Kind kind, String ownerId, String name) {
-        return controller.list(kind).stream()
-                .filter(r -> r.name().equals(name) && (ownerId == null || r.ownerId().equals(ownerId)))
-                .findFirst();
+        return controller.child(ownerId, kind, name);
     }
 
     private Resource onlySubnet(Resource network) {
-        List<Resource> subnets = controller.list(Kind.SUBNET).stream().filter(s -> s.ownerId().equals(network.id())).toList();
+        List<Resource> subnets = controller.children(network.id(), Kind.SUBNET);
         if (subnets.isEmpty()) {
             throw ApiError.conflict("network " + network.name() + " has no subnet yet; create one first");
         }

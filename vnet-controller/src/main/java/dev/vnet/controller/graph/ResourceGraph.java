@@ -187,6 +187,28 @@ public final class ResourceGraph implements AutoCloseable {
         return Optional.ofNullable(nodes.get(id)).filter(n -> !n.deleted && n != cloud).map(this::view);
     }
 
+    /**
+     * The nodes of a kind that {@code ownerId} owns, by name; {@code ownerId} null: those the cloud owns
+     * (projects, hosts). Costs the owner's children, not the whole graph.
+     */
+    public List<Resource> children(String ownerId, Kind kind) {
+        Node owner = ownerId == null ? cloud : nodes.get(ownerId);
+        if (owner == null || owner.deleted) {
+            return List.of();
+        }
+        return owner.children.stream().filter(n -> n.kind == kind && !n.deleted)
+                .sorted(Comparator.comparing((Node n) -> n.name).thenComparing(n -> n.id)).map(this::view).toList();
+    }
+
+    /** The node of a kind named {@code name} under {@code ownerId} (null: the cloud), if there is one. */
+    public Optional<Resource> child(String ownerId, Kind kind, String name) {
+        Node owner = ownerId == null ? cloud : nodes.get(ownerId);
+        if (owner == null || owner.deleted) {
+            return Optional.empty();
+        }
+        return owner.children.stream().filter(n -> n.kind == kind && !n.deleted && n.name.equals(name)).findFirst().map(this::view);
+    }
+
     /** Every node of a kind, by name. */
     public List<Resource> list(Kind kind) {
         return nodes.values().stream().filter(n -> n.kind == kind && !n.deleted)
