@@ -231,16 +231,13 @@ class LabIT {
         String summary = new String(pings.getInputStream().readAllBytes());
         assertThat(summary).as("ping across the controller's death and restart").contains("60 received", " 0% packet loss");
 
-        // A VM created now on host2, in blue: its agent creates the namespace and TAP, and host1, which
-        // serves blue too, is told; --wait (?wait=true) returns once both applied it, which also shows both
-        // agents reconnected by themselves.
-        String blue4;
-        try (var api = lab.api()) {
-            var response = api.post("/v2.0/vms?wait=true&timeout=30", Map.of("vm", Map.of("name", "blue4", "host", "host2",
-                    "network_id", networkId(api, "blue"))));
-            assertThat(response.header("X-Vnet-Sync").orElse("")).isEqualTo("complete");
-            blue4 = response.body().path("vm").path("ip_address").asText();
-        }
+        // A VM created now on host2, in blue, with the CLI: its agent creates the namespace and TAP, and
+        // host1, which serves blue too, is told; --wait returns once both applied it (which also shows both
+        // agents reconnected by themselves), so the guest's NIC is there the moment it returns.
+        String created = vnet("vm", "create", "blue4", "--lab", LAB, "--host", "host2", "--network", "blue", "--wait", "--json");
+        String blue4 = new com.fasterxml.jackson.databind.ObjectMapper().readTree(created).path("vm").path("ip_address").asText();
+        Shell.Result nic = Shell.run("ip", "-n", LabNames.vmNamespace(LAB, "blue4"), "-o", "addr", "show", "dev", LabNames.VM_NIC);
+        assertThat(nic.output()).as("blue4's NIC right after --wait").contains("inet " + blue4 + "/24");
         assertThat(nicIndexes()).as("the resync recreated no VM's NIC").isEqualTo(nicsBefore);
         String blue4Namespace = LabNames.vmNamespace(LAB, "blue4");
         assertThat(Lab.namespacesOf(LAB)).contains(blue4Namespace);
@@ -249,12 +246,7 @@ class LabIT {
         assertThat(Shell.run(Duration.ofSeconds(10), List.of("ip", "netns", "exec", lab.vm("blue1").namespace(),
                 "ping", "-c", "2", "-W", "2", blue4)).ok()).as("blue1 -> the new blue4").isTrue();
 
-        try (var api = lab.api()) {
-            String id = api.get("/v2.0/vms").body().path("vms").findParents("name").stream()
-                    .filter(v -> v.path("name").asText().equals("blue4")).findFirst().orElseThrow().path("id").asText();
-            var deleted = api.delete("/v2.0/vms/" + id + "?wait=true&timeout=30");
-            assertThat(deleted.header("X-Vnet-Sync").orElse("")).isEqualTo("complete");
-        }
+        vnet("vm", "delete", "blue4", "--lab", LAB, "--wait");
         assertThat(Lab.namespacesOf(LAB)).as("deleting the VM removed its namespace").doesNotContain(blue4Namespace);
     }
 

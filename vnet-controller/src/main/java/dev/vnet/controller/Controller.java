@@ -68,6 +68,8 @@ public final class Controller implements AutoCloseable {
     private final RegistryService registry;
     private final HostChangeSink hosts;
     private final ReentrantLock registryWrites = new ReentrantLock();
+    /** A registry write failed after its graph write (the store was unavailable): reconcile before the next write. */
+    private volatile boolean repairPending;
 
     /** Rebuilds the graph from {@code store} and reconciles {@code registry} (on the same store) with it. */
     public Controller(ConfigStore store, RegistryService registry, HostChangeSink hosts) {
@@ -126,6 +128,7 @@ public final class Controller implements AutoCloseable {
     // ---- writes ----
 
     public Change<Resource> createProject(String name) {
+        repairIfPending();
         return new Change<>(graph.createProject(name), store.revision());
     }
 
@@ -167,6 +170,7 @@ public final class Controller implements AutoCloseable {
 
     /** @param segmentationId the network id the data plane carries, or null for the lowest free one */
     public Change<Resource> createNetwork(String projectId, String name, Long segmentationId) {
+        repairIfPending();
         return new Change<>(graph.createNetwork(projectId, name, segmentationId), store.revision());
     }
 
@@ -188,6 +192,7 @@ public final class Controller implements AutoCloseable {
     }
 
     public Change<Resource> createPort(String subnetId, String name, String ipAddress) {
+        repairIfPending();
         return new Change<>(graph.createPort(subnetId, name, ipAddress), store.revision());
     }
 
@@ -197,6 +202,7 @@ public final class Controller implements AutoCloseable {
             throw new GraphException(INVALID, "a vm needs exactly one port (one NIC) for now, not "
                     + (portIds == null ? 0 : portIds.size()));
         }
+        repairIfPending();
         Resource vm = graph.createVm(projectId, name, hostId, portIds);
         return locked(() -> {
             RegistryVm wanted = registryVm(vm).orElseThrow(() -> new IllegalStateException(vm.id() + " was just created"));
@@ -233,10 +239,35 @@ public final class Controller implements AutoCloseable {
 
     // ---- internals ----
 
+    /** Writes that touch only the graph take the lock only when a repair is pending. */
+    private void repairIfPending() {
+        if (repairPending) {
+            locked(() -> null);
+        }
+    }
+
+    /**
+     * Runs a registry write under the lock. If the store fails it half-way (the graph written, the
+     * registry not: an etcd member died, the disk failed), the next write first reconciles the two, so
+     * the registry does not stay behind the graph until a restart.
+     */
     private <T> T locked(Supplier<T> action) {
         registryWrites.lock();
         try {
-            return action.get();
+            if (repairPending) {
+                Set<String> repaired = reconcile();
+                repairPending = false;
+                published(null, repaired);
+                LOG.info("reconciled the registry with the graph after a failed write; hosts touched: {}", repaired);
+            }
+            try {
+                return action.get();
+            } catch (GraphException | dev.vnet.registry.RegistryException refused) {
+                throw refused;
+            } catch (RuntimeException storeFailed) {
+                repairPending = true;
+                throw storeFailed;
+            }
         } finally {
             registryWrites.unlock();
         }

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -130,6 +131,85 @@ class ControllerTest {
         controller.delete(host.id(), true); // the VM, unbound from its port, is still on the host
         assertThat(controller.registry().hosts()).isEmpty();
         assertThat(forgotten).as("nothing waits for a deleted host").containsExactly("h1");
+    }
+
+    /** The store, failing the commits of registry VM records while {@code failRegistryVms} is set. */
+    private static final class FailingStore implements dev.vnet.store.ConfigStore {
+        final InMemoryConfigStore inner = new InMemoryConfigStore();
+        volatile boolean failRegistryVms;
+
+        @Override
+        public long revision() {
+            return inner.revision();
+        }
+
+        @Override
+        public Optional<dev.vnet.store.KeyValue> get(String key) {
+            return inner.get(key);
+        }
+
+        @Override
+        public dev.vnet.store.ConfigStore.Range range(String prefix) {
+            return inner.range(prefix);
+        }
+
+        @Override
+        public dev.vnet.store.TxnResult commit(dev.vnet.store.Txn txn) {
+            if (failRegistryVms && txn.success().stream().anyMatch(op -> op instanceof dev.vnet.store.Op.Put put
+                    && put.key().startsWith(RegistryService.STORE_PREFIX + "vms/"))) {
+                throw new IllegalStateException("the store is unavailable");
+            }
+            return inner.commit(txn);
+        }
+
+        @Override
+        public dev.vnet.store.Watch watch(String prefix, long fromRevision, dev.vnet.store.WatchListener listener) {
+            return inner.watch(prefix, fromRevision, listener);
+        }
+
+        @Override
+        public dev.vnet.store.Lease grantLease(Duration ttl) {
+            return inner.grantLease(ttl);
+        }
+
+        @Override
+        public void keepAlive(long leaseId) {
+            inner.keepAlive(leaseId);
+        }
+
+        @Override
+        public void revokeLease(long leaseId) {
+            inner.revokeLease(leaseId);
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+
+    @Test
+    void aRegistryWriteTheStoreFailedAfterItsGraphWriteIsRepairedByTheNextWrite() {
+        FailingStore failing = new FailingStore();
+        Controller controller = new Controller(failing, new RegistryService(failing, RegistryService.STORE_PREFIX, RegistryConfig.defaults()), sink);
+        String project = controller.createProject("p").value().id();
+        Resource host = controller.createHost("h1", "10.255.0.1").value();
+        String network = controller.createNetwork(project, "blue").value().id();
+        String subnet = controller.createSubnet(network, "s", "10.0.0.0/24").value().id();
+        String port = controller.createPort(subnet, "a", null).value().id();
+
+        failing.failRegistryVms = true;
+        assertThatThrownBy(() -> controller.createVm(project, "a", host.id(), List.of(port))).hasMessageContaining("unavailable");
+        assertThat(controller.list(dev.vnet.controller.graph.Kind.VM)).hasSize(1);
+        assertThat(controller.registry().vms()).isEmpty();
+
+        failing.failRegistryVms = false;
+        published.clear();
+        var next = controller.createProject("q");
+        assertThat(controller.registry().vms()).extracting(Vm::name)
+                .containsExactly(controller.list(dev.vnet.controller.graph.Kind.VM).getFirst().id());
+        assertThat(published).as("the repaired VM's host was told").anySatisfy(p -> assertThat(p.hosts()).contains("h1"));
+        assertThat(next.version()).isGreaterThan(0);
     }
 
     @Test

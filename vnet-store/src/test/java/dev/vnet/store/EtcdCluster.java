@@ -32,12 +32,12 @@ import java.util.stream.Stream;
  * waits for it, and deletes the data directory. Use it with try-with-resources or from
  * {@code @AfterAll}.
  */
-final class EtcdCluster implements AutoCloseable {
+public final class EtcdCluster implements AutoCloseable {
     static final Duration MAX_LIFETIME = Duration.ofMinutes(10);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     /** One member: its name, ports, and the {@code timeout} process it runs under. */
-    final class Member {
+    public final class Member {
         final String name;
         final int clientPort;
         final int peerPort;
@@ -89,7 +89,7 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     /** Starts {@code size} members and waits until each reports itself healthy (a leader is elected). */
-    static EtcdCluster start(int size) throws IOException, InterruptedException {
+    public static EtcdCluster start(int size) throws IOException, InterruptedException {
         String etcd = findEtcd();
         EtcdCluster cluster = new EtcdCluster(Files.createTempDirectory("vnet-etcd-"));
         Runtime.getRuntime().addShutdownHook(cluster.shutdownHook);
@@ -207,12 +207,12 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     /** Client URLs of every member, the killed ones included (as a client configured once would have). */
-    List<String> clientUrls() {
+    public List<String> clientUrls() {
         return members.stream().map(Member::clientUrl).toList();
     }
 
     /** The current leader, as the live members report it (waits up to 20 s for one to be elected). */
-    Member leader() throws InterruptedException {
+    public Member leader() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         List<Member> live = members.stream().filter(Member::alive).toList();
         try (Client client = Client.builder().endpoints(live.stream().map(Member::clientUrl).toArray(String[]::new)).build()) {
@@ -237,7 +237,7 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     /** Crashes a member: SIGKILL to the etcd process (not SIGTERM, which hands leadership over first). */
-    void kill(Member member) throws InterruptedException {
+    public void kill(Member member) throws InterruptedException {
         member.etcd().ifPresent(ProcessHandle::destroyForcibly);
         if (!member.timeout.waitFor(10, TimeUnit.SECONDS)) {
             member.timeout.destroyForcibly();
