@@ -140,11 +140,16 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     }
 
     /**
-     * Refuses a body over {@link #MAX_BODY_BYTES} with a 413 in the API's error format, and closes the
-     * connection: the rest of the body may still be arriving, and reading it only to drop it is work for
-     * nobody.
+     * Refuses a body over {@link #MAX_BODY_BYTES} with a 413 in the API's error format, then ends the
+     * connection with a lingering close: the rest of the body may still be arriving, and closing at once
+     * with it unread makes the kernel answer with a reset, which can destroy the 413 before the client
+     * read it. So the server only shuts its sending side, drops what still arrives (the aggregator
+     * ignores the rest of an oversized message), and closes after {@link #LINGER_SECONDS} or when the
+     * client does.
      */
     static final class BoundedAggregator extends HttpObjectAggregator {
+        static final long LINGER_SECONDS = 2;
+
         BoundedAggregator() {
             super(MAX_BODY_BYTES);
         }
@@ -158,7 +163,14 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             FullHttpResponse response = toHttp(new ApiError(413, "RequestEntityTooLarge",
                     "the body is larger than " + MAX_BODY_BYTES + " bytes").reply());
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(response).addListener(written -> {
+                if (ctx.channel() instanceof io.netty.channel.socket.DuplexChannel duplex && written.isSuccess()) {
+                    duplex.shutdownOutput();
+                    ctx.executor().schedule(() -> ctx.close(), LINGER_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+                } else {
+                    ctx.close();
+                }
+            });
         }
     }
 }
