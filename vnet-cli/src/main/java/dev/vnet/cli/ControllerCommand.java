@@ -18,10 +18,11 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "controller", mixinStandardHelpOptions = true,
-        description = {"Runs the controller: the resource graph (projects, hosts, networks, subnets, ports,",
-                "VMs) and the VM registry in one config store; the REST API (OpenAPI at /openapi.json);",
-                "and, for agents over mutual TLS, registry tokens and the channel that pushes each host",
-                "its VMs and routes. The store is an embedded directory (survives kill -9), 'memory',",
+        description = {"Runs the controller: the resource graph (projects, hosts, networks,",
+                "subnets, ports, VMs) and the VM registry in one config store; the REST",
+                "API (its OpenAPI document at /openapi.json); and, for agents over mutual",
+                "TLS, registry tokens and the channel that pushes each host its VMs and",
+                "routes. The store is a directory (embedded, survives kill -9), 'memory',",
                 "or an etcd cluster: etcd://HOST:PORT[,HOST:PORT...]."})
 final class ControllerCommand implements Callable<Integer> {
     @Option(names = "--store", required = true, description = "DIR, 'memory', or etcd://HOST:PORT[,HOST:PORT...].")

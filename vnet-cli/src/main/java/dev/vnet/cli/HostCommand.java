@@ -1,16 +1,10 @@
 package dev.vnet.cli;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vnet.controller.api.client.ApiClient;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-
-import java.util.concurrent.Callable;
 
 @Command(name = "host", mixinStandardHelpOptions = true,
         description = {"Creates, lists, shows and deletes hosts: the machines whose agents run VMs.",
@@ -24,16 +18,7 @@ final class HostCommand implements ResourceCommands.Group {
     }
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Creates a host.")
-    static final class Create implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        ApiOptions api;
-
-        @Mixin
-        WaitOptions wait;
-
+    static final class Create extends ResourceCommands.Create {
         @Parameters(paramLabel = "NAME", description = "The host's name.")
         String name;
 
@@ -41,12 +26,13 @@ final class HostCommand implements ResourceCommands.Group {
         String address;
 
         @Override
-        public Integer call() {
-            try (ApiClient client = api.connect()) {
-                ObjectNode body = JsonNodeFactory.instance.objectNode();
-                body.putObject("host").put("name", name).put("address", address);
-                return ResourceCommands.create(spec, api, wait, client, ResourceType.HOST, body);
-            }
+        ResourceType type() {
+            return ResourceType.HOST;
+        }
+
+        @Override
+        ObjectNode fields(ApiClient client) {
+            return ResourceCommands.JSON.createObjectNode().put("name", name).put("address", address);
         }
     }
 }

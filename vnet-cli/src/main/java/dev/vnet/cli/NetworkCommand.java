@@ -1,16 +1,10 @@
 package dev.vnet.cli;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vnet.controller.api.client.ApiClient;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-
-import java.util.concurrent.Callable;
 
 @Command(name = "network", mixinStandardHelpOptions = true,
         description = {"Creates, lists, shows and deletes virtual networks (the controller's API).",
@@ -25,16 +19,7 @@ final class NetworkCommand implements ResourceCommands.Group {
 
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = "Creates a network (again with the same name: the same network).")
-    static final class Create implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        ApiOptions api;
-
-        @Mixin
-        WaitOptions wait;
-
+    static final class Create extends ResourceCommands.Create {
         @Parameters(paramLabel = "NAME", description = "The network's name, unique in its project.")
         String name;
 
@@ -42,15 +27,17 @@ final class NetworkCommand implements ResourceCommands.Group {
         String project;
 
         @Override
-        public Integer call() {
-            try (ApiClient client = api.connect()) {
-                ObjectNode body = JsonNodeFactory.instance.objectNode();
-                ObjectNode network = body.putObject("network").put("name", name);
-                if (project != null) {
-                    network.put("project_id", ResourceCommands.resolveId(client, ResourceType.PROJECT, project));
-                }
-                return ResourceCommands.create(spec, api, wait, client, ResourceType.NETWORK, body);
+        ResourceType type() {
+            return ResourceType.NETWORK;
+        }
+
+        @Override
+        ObjectNode fields(ApiClient client) {
+            ObjectNode network = ResourceCommands.JSON.createObjectNode().put("name", name);
+            if (project != null) {
+                network.put("project_id", ResourceCommands.resolveId(client, ResourceType.PROJECT, project));
             }
+            return network;
         }
     }
 }

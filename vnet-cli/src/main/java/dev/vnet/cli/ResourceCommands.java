@@ -1,5 +1,6 @@
 package dev.vnet.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -40,7 +41,7 @@ import java.util.concurrent.Callable;
 final class ResourceCommands {
     static final int NOT_APPLIED_IN_TIME = 3;
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private ResourceCommands() {
     }
@@ -148,6 +149,35 @@ final class ResourceCommands {
                     spec.commandLine().getOut().flush();
                 }
                 return awaitIfAsked(spec, wait.wait, timeout, client, response);
+            }
+        }
+    }
+
+    /**
+     * What every {@code create} command shares: the controller to ask, waiting for the hosts, and sending
+     * {@code {type: fields}}; a subclass declares its own options and builds the fields.
+     */
+    abstract static class Create implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ApiOptions api;
+
+        @Mixin
+        WaitOptions wait;
+
+        abstract ResourceType type();
+
+        /** The new resource's fields; names given where ids go are resolved through {@code client}. */
+        abstract ObjectNode fields(ApiClient client);
+
+        @Override
+        public Integer call() {
+            try (ApiClient client = api.connect()) {
+                ObjectNode body = JSON.createObjectNode();
+                body.set(type().singular(), fields(client));
+                return create(spec, api, wait, client, type(), body);
             }
         }
     }

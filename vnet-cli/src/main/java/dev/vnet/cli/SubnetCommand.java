@@ -1,16 +1,10 @@
 package dev.vnet.cli;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vnet.controller.api.client.ApiClient;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-
-import java.util.concurrent.Callable;
 
 @Command(name = "subnet", mixinStandardHelpOptions = true,
         description = {"Creates, lists, shows and deletes a network's IPv4 subnet (one per network for now).",
@@ -24,16 +18,7 @@ final class SubnetCommand implements ResourceCommands.Group {
     }
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Creates a subnet in a network.")
-    static final class Create implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        ApiOptions api;
-
-        @Mixin
-        WaitOptions wait;
-
+    static final class Create extends ResourceCommands.Create {
         @Parameters(paramLabel = "NAME", description = "The subnet's name, unique in its network.")
         String name;
 
@@ -44,13 +29,14 @@ final class SubnetCommand implements ResourceCommands.Group {
         String cidr;
 
         @Override
-        public Integer call() {
-            try (ApiClient client = api.connect()) {
-                ObjectNode body = JsonNodeFactory.instance.objectNode();
-                body.putObject("subnet").put("name", name)
-                        .put("network_id", ResourceCommands.resolveId(client, ResourceType.NETWORK, network)).put("cidr", cidr);
-                return ResourceCommands.create(spec, api, wait, client, ResourceType.SUBNET, body);
-            }
+        ResourceType type() {
+            return ResourceType.SUBNET;
+        }
+
+        @Override
+        ObjectNode fields(ApiClient client) {
+            return ResourceCommands.JSON.createObjectNode().put("name", name)
+                    .put("network_id", ResourceCommands.resolveId(client, ResourceType.NETWORK, network)).put("cidr", cidr);
         }
     }
 }

@@ -1,17 +1,11 @@
 package dev.vnet.cli;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vnet.controller.api.client.ApiClient;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-
-import java.util.concurrent.Callable;
 
 @Command(name = "vm", mixinStandardHelpOptions = true,
         description = {"Creates, lists, shows and deletes VMs: each runs on a host with one port.",
@@ -26,16 +20,7 @@ final class VmCommand implements ResourceCommands.Group {
 
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = "Creates a VM on a host, in a network (a port named after it is made) or on a port.")
-    static final class Create implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        ApiOptions api;
-
-        @Mixin
-        WaitOptions wait;
-
+    static final class Create extends ResourceCommands.Create {
         @Parameters(paramLabel = "NAME", description = "The VM's name, unique in its project.")
         String name;
 
@@ -57,20 +42,22 @@ final class VmCommand implements ResourceCommands.Group {
         String project;
 
         @Override
-        public Integer call() {
-            try (ApiClient client = api.connect()) {
-                ObjectNode body = JsonNodeFactory.instance.objectNode();
-                ObjectNode vm = body.putObject("vm").put("name", name).put("host", host);
-                if (nic.network != null) {
-                    vm.put("network_id", ResourceCommands.resolveId(client, ResourceType.NETWORK, nic.network));
-                } else {
-                    vm.put("port_id", ResourceCommands.resolveId(client, ResourceType.PORT, nic.port));
-                }
-                if (project != null) {
-                    vm.put("project_id", ResourceCommands.resolveId(client, ResourceType.PROJECT, project));
-                }
-                return ResourceCommands.create(spec, api, wait, client, ResourceType.VM, body);
+        ResourceType type() {
+            return ResourceType.VM;
+        }
+
+        @Override
+        ObjectNode fields(ApiClient client) {
+            ObjectNode vm = ResourceCommands.JSON.createObjectNode().put("name", name).put("host", host);
+            if (nic.network != null) {
+                vm.put("network_id", ResourceCommands.resolveId(client, ResourceType.NETWORK, nic.network));
+            } else {
+                vm.put("port_id", ResourceCommands.resolveId(client, ResourceType.PORT, nic.port));
             }
+            if (project != null) {
+                vm.put("project_id", ResourceCommands.resolveId(client, ResourceType.PROJECT, project));
+            }
+            return vm;
         }
     }
 }

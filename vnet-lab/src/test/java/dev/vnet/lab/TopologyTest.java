@@ -28,15 +28,17 @@ class TopologyTest {
     }
 
     @Test
-    void defaultsPutTheRegistryOnTheUnderlaysLastHostAddress() {
+    void defaultsPutTheControllerOnTheUnderlaysLastHostAddress() {
         Topology topology = parse(VALID);
         assertThat(topology.mtu()).isEqualTo(1500);
         assertThat(topology.controllerAddress()).isEqualTo("10.255.0.254");
         assertThat(topology.controllerPort()).isEqualTo(47800);
-        assertThat(topology.vms().get(2).ip()).as("no ip: the registry assigns one").isNull();
-        Topology placed = parse(VALID.replace("hosts:", "registry: {address: 10.255.0.9, port: 5000}\nhosts:"));
+        assertThat(topology.vms().get(2).ip()).as("no ip: the controller assigns one").isNull();
+        Topology placed = parse(VALID.replace("hosts:", "controller: {address: 10.255.0.9, port: 5000}\nhosts:"));
         assertThat(placed.controllerAddress()).isEqualTo("10.255.0.9");
         assertThat(placed.controllerPort()).isEqualTo(5000);
+        Topology oldName = parse(VALID.replace("hosts:", "registry: {address: 10.255.0.9, port: 5000}\nhosts:"));
+        assertThat(oldName.controllerAddress()).as("registry: is the controller's old name").isEqualTo("10.255.0.9");
     }
 
     @Test
@@ -55,7 +57,7 @@ class TopologyTest {
             "'network: blue, host: h1'|'network: green, host: h1'|vm b1: no network named 'green'",
             "'host: h1, ip: 10.0.0.1}'|'host: h9, ip: 10.0.0.1}'|vm b1: no host named 'h9'",
             "'underlay: {subnet: 10.255.0.0/24}'|'underlay: {subnet: 10.255.0.0/24, mtu: 100}'|underlay.mtu must be 576-65535",
-            "'hosts:'|'registry: {address: 10.1.0.1}\nhosts:'|registry: 10.1.0.1 is outside the underlay",
+            "'hosts:'|'controller: {address: 10.1.0.1}\nhosts:'|controller: 10.1.0.1 is outside the underlay",
             "'address: 10.255.0.2'|'address: 10.255.0.254'|host h2: underlay address 10.255.0.254 is used twice",
             "'address: 10.255.0.2'|'address: 10.254.0.2'|host h2: 10.254.0.2 is outside the underlay",
             "'subnet: 10.255.0.0/24'|'subnet: banana'|underlay: subnet 'banana' must be IPv4 CIDR",

@@ -1,6 +1,7 @@
 package dev.vnet.controller.api;
 
 import dev.vnet.controller.Controller;
+import dev.vnet.registry.server.PrivateSocketFile;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -44,17 +45,10 @@ import java.util.concurrent.TimeUnit;
  * and a Unix domain socket for local operators (the CLI). Bodies are aggregated up to 1 MiB (413 beyond);
  * handlers run on virtual threads, never on the event loop (see {@link HttpApiHandler}).
  *
- * <p>The socket file gets mode 0600 without a moment at the process umask's mode, as the registry's
- * admin socket does (RegistryServer): it is bound inside a new private (0700) directory next to the
- * requested path, made 0600 there, and renamed into place. A stale socket from a crashed controller is
- * replaced; a live one (something accepts connections) or a file that is not a socket is left alone
- * and the start fails.
+ * <p>The socket file is made as the registry's admin socket is ({@link PrivateSocketFile}): mode 0600
+ * from its first moment, a stale one from a crashed controller replaced, a live or foreign one refused.
  */
 public final class ApiServer implements AutoCloseable {
-    /** sun_path is 108 bytes including the terminating NUL. */
-    public static final int MAX_SOCKET_PATH_BYTES = 107;
-    private static final int SOCKET_FILE_TYPE_MASK = 0170000;
-    private static final int SOCKET_FILE_TYPE = 0140000;
     private static final long CLOSE_SECONDS = 5;
 
     private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
@@ -133,46 +127,12 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    /** Binds the socket as described in the class comment; returns the socket file's key, to recognise it at close. */
+    /** Binds the socket ({@link PrivateSocketFile}: mode 0600, a stale one replaced); returns its file key, to recognise it at close. */
     private static Object bindUnix(EventLoopGroup eventLoop, ChannelInitializer<Channel> pipeline, ChannelGroup channels, Path target)
             throws IOException, InterruptedException {
-        refuseLiveOrForeignFile(target);
-        Path directory = Files.createTempDirectory(target.getParent(), ".vnet-",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        Path bound = directory.resolve("s");
-        try {
-            for (Path path : new Path[]{target, bound}) {
-                if (path.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH_BYTES) {
-                    throw new IOException("Unix socket path " + path + " is longer than " + MAX_SOCKET_PATH_BYTES + " bytes; choose a shorter one");
-                }
-            }
-            Channel listener = new ServerBootstrap().group(eventLoop).channel(NioServerDomainSocketChannel.class)
-                    .childHandler(pipeline).bind(UnixDomainSocketAddress.of(bound)).sync().channel();
-            channels.add(listener);
-            Files.setPosixFilePermissions(bound, PosixFilePermissions.fromString("rw-------"));
-            Files.move(bound, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            return Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-        } finally {
-            Files.deleteIfExists(bound);
-            Files.deleteIfExists(directory);
-        }
-    }
-
-    private static void refuseLiveOrForeignFile(Path socket) throws IOException {
-        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        int mode = (Integer) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-        if ((mode & SOCKET_FILE_TYPE_MASK) != SOCKET_FILE_TYPE) {
-            throw new IOException(socket + " exists and is not a socket; remove it or choose another path");
-        }
-        try {
-            SocketChannel.open(UnixDomainSocketAddress.of(socket)).close();
-        } catch (ConnectException e) {
-            LOG.info("replacing stale socket {}", socket);
-            return;
-        }
-        throw new IOException("another process is listening on " + socket);
+        return PrivateSocketFile.bind(target, path -> channels.add(new ServerBootstrap().group(eventLoop)
+                .channel(NioServerDomainSocketChannel.class).childHandler(pipeline)
+                .bind(UnixDomainSocketAddress.of(path)).sync().channel()));
     }
 
     /** The bound TCP address (with the port chosen when 0 was asked for), if the API listens on TCP. */
@@ -199,15 +159,6 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private void deleteOwnSocketFile() {
-        try {
-            Object fileKey = Files.readAttributes(unixSocket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-            if (Objects.equals(fileKey, unixSocketFileKey)) {
-                Files.delete(unixSocket);
-            }
-        } catch (NoSuchFileException e) {
-            // Already gone: nothing to clean up.
-        } catch (IOException e) {
-            LOG.warn("cannot delete the socket file {}: {}", unixSocket, e.toString());
-        }
+        PrivateSocketFile.deleteIfOwn(unixSocket, unixSocketFileKey);
     }
 }

@@ -47,14 +47,12 @@ import java.util.concurrent.TimeUnit;
  * <p>Other services (the controller's agent channel) can share the TCP listener, its certificate and its
  * identity interceptor: see {@link #start(RegistryService, InetSocketAddress, TlsFiles, Path, List)}.
  *
- * <p>The socket file gets mode 0600 without a moment at the process umask's mode: it is bound inside a
- * new private (0700) directory next to the requested path, made 0600 there, and then renamed into place.
- * A stale socket from a crashed registry is replaced; a live one (something accepts connections) or a
- * file that is not a socket is left alone and the start fails.
+ * <p>The socket file is made by {@link PrivateSocketFile}: mode 0600 from its first moment, a stale one
+ * replaced, a live or foreign one refused.
  */
 public final class RegistryServer implements AutoCloseable {
     /** sun_path is 108 bytes including the terminating NUL. */
-    public static final int MAX_SOCKET_PATH_BYTES = 107;
+    public static final int MAX_SOCKET_PATH_BYTES = PrivateSocketFile.MAX_SOCKET_PATH_BYTES;
     private static final long GRACEFUL_STOP_SECONDS = 5;
     /**
      * Streams that live for hours (the agent channel) must notice a peer that vanished without closing
@@ -65,8 +63,6 @@ public final class RegistryServer implements AutoCloseable {
     private static final long KEEPALIVE_TIME_SECONDS = 60;
     private static final long KEEPALIVE_TIMEOUT_SECONDS = 20;
     private static final long PERMIT_KEEPALIVE_SECONDS = 20;
-    private static final int SOCKET_FILE_TYPE_MASK = 0170000;
-    private static final int SOCKET_FILE_TYPE = 0140000;
 
     private static final Logger log = LoggerFactory.getLogger(RegistryServer.class);
 
@@ -160,58 +156,33 @@ public final class RegistryServer implements AutoCloseable {
         if (!Epoll.isAvailable()) {
             throw new IOException("Unix sockets need netty's epoll transport, which is not available here: " + Epoll.unavailabilityCause());
         }
-        Path target = socket.toAbsolutePath();
-        refuseLiveOrForeignFile(target);
-        Path directory = Files.createTempDirectory(target.getParent(), ".vnet-",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        Path bound = directory.resolve("s");
-        for (Path path : new Path[]{target, bound}) {
-            if (path.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH_BYTES) {
-                Files.deleteIfExists(directory);
-                throw new IOException("Unix socket path " + path + " is longer than " + MAX_SOCKET_PATH_BYTES + " bytes; choose a shorter one");
-            }
-        }
         EventLoopGroup eventLoop = new EpollEventLoopGroup(1);
-        Server server = null;
+        Server[] server = new Server[1];
         try {
-            server = NettyServerBuilder.forAddress(new DomainSocketAddress(bound.toString()))
+            Object fileKey = PrivateSocketFile.bind(socket.toAbsolutePath(), path -> server[0] = NettyServerBuilder
+                    .forAddress(new DomainSocketAddress(path.toString()))
                     .channelType(EpollServerDomainSocketChannel.class)
                     .bossEventLoopGroup(eventLoop)
                     .workerEventLoopGroup(eventLoop)
                     .addService(ServerInterceptors.intercept(service, CallerIdentity.fixed(RegistryService.ADMIN_IDENTITY)))
                     .build()
-                    .start();
-            Files.setPosixFilePermissions(bound, PosixFilePermissions.fromString("rw-------"));
-            Files.move(bound, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            Object fileKey = Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-            return new UnixListener(server, eventLoop, fileKey);
+                    .start());
+            return new UnixListener(server[0], eventLoop, fileKey);
+        } catch (InterruptedException e) {
+            stop(server[0], eventLoop);
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while binding " + socket, e);
         } catch (IOException | RuntimeException e) {
-            if (server != null) {
-                server.shutdownNow();
-            }
-            eventLoop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-            Files.deleteIfExists(bound);
+            stop(server[0], eventLoop);
             throw e;
-        } finally {
-            Files.deleteIfExists(directory);
         }
     }
 
-    private static void refuseLiveOrForeignFile(Path socket) throws IOException {
-        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
-            return;
+    private static void stop(Server server, EventLoopGroup eventLoop) {
+        if (server != null) {
+            server.shutdownNow();
         }
-        int mode = (Integer) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-        if ((mode & SOCKET_FILE_TYPE_MASK) != SOCKET_FILE_TYPE) {
-            throw new IOException(socket + " exists and is not a socket; remove it or choose another path");
-        }
-        try {
-            SocketChannel.open(UnixDomainSocketAddress.of(socket)).close();
-        } catch (ConnectException e) {
-            log.info("replacing stale socket {}", socket);
-            return;
-        }
-        throw new IOException("another process is listening on " + socket);
+        eventLoop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
     }
 
     /** The bound TCP address (with the port chosen when 0 was asked for). */
@@ -262,15 +233,6 @@ public final class RegistryServer implements AutoCloseable {
     }
 
     private void deleteOwnSocketFile() {
-        try {
-            Object fileKey = Files.readAttributes(unixSocket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-            if (Objects.equals(fileKey, unixSocketFileKey)) {
-                Files.delete(unixSocket);
-            }
-        } catch (java.nio.file.NoSuchFileException e) {
-            // Already gone: nothing to clean up.
-        } catch (IOException e) {
-            log.warn("cannot delete the socket file {}: {}", unixSocket, e.toString());
-        }
+        PrivateSocketFile.deleteIfOwn(unixSocket, unixSocketFileKey);
     }
 }
