@@ -20,10 +20,36 @@ import org.slf4j.LoggerFactory;
 public final class AgentChannelService extends AgentChannelGrpc.AgentChannelImplBase {
     private static final Logger log = LoggerFactory.getLogger(AgentChannelService.class);
 
+    private static final String OWNER_PREFIX = "owned by the controller node at ";
+
     private final HostStatePublisher publisher;
+    /** For a host another node owns, that node's agents address; empty when this node owns it. */
+    private final java.util.function.Function<String, java.util.Optional<String>> ownerElsewhere;
 
     public AgentChannelService(HostStatePublisher publisher) {
+        this(publisher, host -> java.util.Optional.empty());
+    }
+
+    /** @param ownerElsewhere for a host this node does not own, where its owner takes agents */
+    public AgentChannelService(HostStatePublisher publisher, java.util.function.Function<String, java.util.Optional<String>> ownerElsewhere) {
         this.publisher = publisher;
+        this.ownerElsewhere = ownerElsewhere;
+    }
+
+    /** The refusal for a host another node owns; the client finds the owner in a trailer ({@link #ownerIn}). */
+    static Status ownedElsewhere(String host, java.util.Optional<String> owner) {
+        return Status.FAILED_PRECONDITION.withDescription("host " + host + " is "
+                + owner.map(o -> OWNER_PREFIX + o).orElse("not owned by this controller node, and no live node owns it"));
+    }
+
+    /** The owner's address a refusal from {@link #ownedElsewhere} names, or null. */
+    static String ownerIn(Status status) {
+        String description = status.getDescription();
+        if (status.getCode() != Status.Code.FAILED_PRECONDITION || description == null) {
+            return null;
+        }
+        int at = description.indexOf(OWNER_PREFIX);
+        return at < 0 ? null : description.substring(at + OWNER_PREFIX.length());
     }
 
     @Override
@@ -75,6 +101,12 @@ public final class AgentChannelService extends AgentChannelGrpc.AgentChannelImpl
             } else if (!identity.equals(hello.getHost())) {
                 log.warn("refused an agent with certificate {} speaking for host '{}'", identity, hello.getHost());
                 refuse(Status.PERMISSION_DENIED.withDescription("certificate " + identity + " may not connect as host '" + hello.getHost() + "'"));
+            } else if (ownerElsewhere.apply(hello.getHost()).isPresent()) {
+                Status refusal = ownedElsewhere(hello.getHost(), ownerElsewhere.apply(hello.getHost()));
+                refused = true;
+                io.grpc.Metadata trailers = new io.grpc.Metadata();
+                trailers.put(dev.vnet.controller.channel.client.AgentChannelClient.OWNER, ownerIn(refusal));
+                responses.onError(refusal.asRuntimeException(trailers));
             } else {
                 AgentSession created = new AgentSession(hello.getHost(), hello.getAgentVersion(), responses);
                 session = created;

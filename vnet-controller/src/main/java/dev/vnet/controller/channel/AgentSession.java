@@ -54,6 +54,16 @@ final class AgentSession {
     }
 
     /** Ends the stream with {@code status} (OK: completes it). */
+    /** A refusal saying where the host's owner is carries it in a trailer the client reads. */
+    private static io.grpc.Metadata trailers(Status status) {
+        io.grpc.Metadata trailers = new io.grpc.Metadata();
+        String owner = AgentChannelService.ownerIn(status);
+        if (owner != null) {
+            trailers.put(dev.vnet.controller.channel.client.AgentChannelClient.OWNER, owner);
+        }
+        return trailers;
+    }
+
     void end(Status status) {
         if (ended) {
             return;
@@ -63,7 +73,7 @@ final class AgentSession {
             if (status.isOk()) {
                 responses.onCompleted();
             } else {
-                responses.onError(status.asRuntimeException());
+                responses.onError(status.asRuntimeException(trailers(status)));
             }
         } catch (RuntimeException e) {
             log.debug("ending the stream of {}: {}", host, e.toString());

@@ -228,6 +228,25 @@ public final class HostStatePublisher implements AutoCloseable {
      * Forgets a host that no longer exists: ends its agent's stream (NOT_FOUND) and stops waiting for it.
      * Publishing its name again brings it back.
      */
+    /**
+     * Ends the stream of each connected host that {@code lost} says this node no longer owns, telling its
+     * agent where to go ({@code ownerOf}); the host stays known, so waiting for it still works.
+     */
+    public void endStreamsOfHostsNotOwned(java.util.function.Predicate<String> lost,
+                                          java.util.function.Function<String, java.util.Optional<String>> ownerOf) {
+        lock.lock();
+        try {
+            for (HostRecord record : hosts.values()) {
+                if (record.session != null && lost.test(record.host)) {
+                    record.session.end(AgentChannelService.ownedElsewhere(record.host, ownerOf.apply(record.host)));
+                    record.session = null;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public void forgetHost(String host) {
         lock.lock();
         try {

@@ -7,6 +7,8 @@ import dev.vnet.controller.channel.proto.AgentMessage;
 import dev.vnet.controller.channel.proto.ControllerMessage;
 import dev.vnet.controller.channel.proto.Hello;
 import dev.vnet.registry.pki.TlsFiles;
+import io.grpc.Metadata;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.TlsChannelCredentials;
@@ -18,6 +20,9 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -70,11 +75,20 @@ public final class AgentChannelClient implements AutoCloseable {
         }
     }
 
+    /** The trailer of a refusal that names the node owning this host now (its agents' address). */
+    public static final Metadata.Key<String> OWNER = Metadata.Key.of("vnet-owner", Metadata.ASCII_STRING_MARSHALLER);
+
     private final String hostName;
     private final HostStateListener listener;
     private final Options options;
-    private final ManagedChannel channel;
-    private final AgentChannelGrpc.AgentChannelStub stub;
+    private final ChannelCredentials credentials;
+    /** The controller nodes to try, in order, when the current one cannot be reached. */
+    private final List<String> targets;
+    /** One connection per controller node this agent has talked to. */
+    private final Map<String, ManagedChannel> channels = new HashMap<>();
+    private String target;
+    private ManagedChannel channel;
+    private AgentChannelGrpc.AgentChannelStub stub;
 
     /** Guards the fields below except those also read without it (volatile). */
     private final Object lock = new Object();
@@ -85,13 +99,26 @@ public final class AgentChannelClient implements AutoCloseable {
     private int failedAttempts;
     private boolean closed;
 
-    private AgentChannelClient(String hostName, HostStateListener listener, Options options, ManagedChannel channel) {
+    private AgentChannelClient(String hostName, HostStateListener listener, Options options, ChannelCredentials credentials,
+                               List<String> targets) {
         this.hostName = hostName;
         this.listener = listener;
         this.options = options;
-        this.channel = channel;
-        this.stub = AgentChannelGrpc.newStub(channel);
+        this.credentials = credentials;
+        this.targets = List.copyOf(targets);
         this.held = HostState.empty(hostName);
+        use(this.targets.getFirst());
+    }
+
+    /** Under the lock (or before the client is shared): talk to {@code next} from the next attempt on. */
+    private void use(String next) {
+        target = next;
+        channel = channels.computeIfAbsent(next, t -> NettyChannelBuilder.forTarget(t, credentials)
+                .maxInboundMessageSize(MAX_UPDATE_BYTES)
+                .keepAliveTime(KEEPALIVE_TIME.toSeconds(), TimeUnit.SECONDS)
+                .keepAliveTimeout(KEEPALIVE_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+                .build());
+        stub = AgentChannelGrpc.newStub(channel);
     }
 
     /** {@link #connect(String, TlsFiles, String, HostStateListener, Options)} with {@link Options#defaults()}. */
@@ -110,20 +137,35 @@ public final class AgentChannelClient implements AutoCloseable {
      */
     public static AgentChannelClient connect(String target, TlsFiles tls, String hostName, HostStateListener listener, Options options)
             throws IOException {
+        return connect(List.of(target), tls, hostName, listener, options);
+    }
+
+    /**
+     * Starts connecting to a controller cluster: to the first of {@code targets}, then wherever a node's
+     * refusal says this host's owner is ({@link #OWNER}), and to the next target when one cannot be
+     * reached.
+     */
+    public static AgentChannelClient connect(List<String> targets, TlsFiles tls, String hostName, HostStateListener listener, Options options)
+            throws IOException {
+        if (targets.isEmpty()) {
+            throw new IllegalArgumentException("give at least one controller address");
+        }
         TlsChannelCredentials.Builder credentials = TlsChannelCredentials.newBuilder();
         try {
             credentials.keyManager(tls.certificate().toFile(), tls.privateKey().toFile()).trustManager(tls.caCertificate().toFile());
         } catch (IOException e) {
             throw new IOException("cannot read the TLS files " + tls + ": " + e.getMessage(), e);
         }
-        ManagedChannel channel = NettyChannelBuilder.forTarget(target, credentials.build())
-                .maxInboundMessageSize(MAX_UPDATE_BYTES)
-                .keepAliveTime(KEEPALIVE_TIME.toSeconds(), TimeUnit.SECONDS)
-                .keepAliveTimeout(KEEPALIVE_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
-                .build();
-        AgentChannelClient client = new AgentChannelClient(hostName, listener, options, channel);
+        AgentChannelClient client = new AgentChannelClient(hostName, listener, options, credentials.build(), targets);
         client.startAttempt();
         return client;
+    }
+
+    /** The controller node this agent talks to (or will try next). */
+    public String target() {
+        synchronized (lock) {
+            return target;
+        }
     }
 
     /** Whether a stream is open and its full snapshot has been applied. */
@@ -155,13 +197,19 @@ public final class AgentChannelClient implements AutoCloseable {
                 attempt = null;
             }
         }
-        channel.shutdown();
+        List<ManagedChannel> all;
+        synchronized (lock) {
+            all = List.copyOf(channels.values());
+        }
+        all.forEach(ManagedChannel::shutdown);
         try {
-            if (!channel.awaitTermination(2, TimeUnit.SECONDS)) {
-                channel.shutdownNow();
+            for (ManagedChannel each : all) {
+                if (!each.awaitTermination(2, TimeUnit.SECONDS)) {
+                    each.shutdownNow();
+                }
             }
         } catch (InterruptedException e) {
-            channel.shutdownNow();
+            all.forEach(ManagedChannel::shutdownNow);
             Thread.currentThread().interrupt();
         }
     }
@@ -225,8 +273,12 @@ public final class AgentChannelClient implements AutoCloseable {
         }
     }
 
-    /** The attempt's stream ended: reconnect after a back-off, keeping what is held. */
-    private void ended(Attempt from, Status status) {
+    /**
+     * The attempt's stream ended: reconnect after a back-off, keeping what is held. A refusal naming this
+     * host's owner sends the next attempt there at once; a node that cannot be reached sends it to the
+     * next target.
+     */
+    private void ended(Attempt from, Status status, Metadata trailers) {
         synchronized (lock) {
             if (from != attempt) {
                 return;
@@ -236,16 +288,27 @@ public final class AgentChannelClient implements AutoCloseable {
             if (closed) {
                 return;
             }
+            String owner = trailers == null ? null : trailers.get(OWNER);
+            if (status.getCode() == Status.Code.FAILED_PRECONDITION && owner != null && !owner.equals(target)) {
+                log.info("channel of {}: {} says the host is {}'s now; connecting there", hostName, target, owner);
+                use(owner);
+                CompletableFuture.runAsync(this::startAttempt);
+                return;
+            }
             failedAttempts++;
+            if (status.getCode() == Status.Code.UNAVAILABLE || status.getCode() == Status.Code.FAILED_PRECONDITION) {
+                use(targets.get((Math.max(0, targets.indexOf(target)) + 1) % targets.size()));
+            }
             Duration wait = backoff(status);
             if (LASTING_REFUSALS.contains(status.getCode())) {
                 log.warn("the controller ended the channel of {}: {}; retrying in {} ms", hostName, status, wait.toMillis());
             } else {
-                log.info("channel of {} down ({}); reconnecting in {} ms", hostName, status, wait.toMillis());
+                log.info("channel of {} down ({}); reconnecting to {} in {} ms", hostName, status, target, wait.toMillis());
             }
+            ManagedChannel next = channel;
             CompletableFuture.delayedExecutor(wait.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
                 // The channel's own reconnect back-off grows to minutes; ours decides when to try.
-                channel.resetConnectBackoff();
+                next.resetConnectBackoff();
                 startAttempt();
             });
         }
@@ -277,12 +340,12 @@ public final class AgentChannelClient implements AutoCloseable {
 
         @Override
         public void onError(Throwable error) {
-            ended(this, Status.fromThrowable(error));
+            ended(this, Status.fromThrowable(error), Status.trailersFromThrowable(error));
         }
 
         @Override
         public void onCompleted() {
-            ended(this, Status.UNAVAILABLE.withDescription("the controller ended the stream"));
+            ended(this, Status.UNAVAILABLE.withDescription("the controller ended the stream"), null);
         }
 
         /** Gives up this stream; its end (CANCELLED) brings the reconnect. */
