@@ -106,6 +106,38 @@ public final class RegistryService {
         }
     }
 
+    /**
+     * Catches up with the store when another process writes the registry's records (a controller node
+     * that follows the cluster's writer). The records are read into a fresh instance, then this one's
+     * indexes are brought to match it key by key, so a concurrent reader (a token request) sees each
+     * entry either as it was or as it is now, never an empty registry in between.
+     */
+    public void refresh() {
+        RegistryService fresh = new RegistryService(store, prefix, config);
+        mutations.lock();
+        try {
+            matchKeys(networks, fresh.networks);
+            matchKeys(hosts, fresh.hosts);
+            matchKeys(vms, fresh.vms);
+            matchKeys(allowedDestinationsBySource, fresh.allowedDestinationsBySource);
+            networkNamesById.clear();
+            networkNamesById.putAll(fresh.networkNamesById);
+            hostNamesByAddress.clear();
+            hostNamesByAddress.putAll(fresh.hostNamesByAddress);
+            portUsersByHost.clear();
+            portUsersByHost.putAll(fresh.portUsersByHost);
+            usedMacs.clear();
+            usedMacs.putAll(fresh.usedMacs);
+        } finally {
+            mutations.unlock();
+        }
+    }
+
+    private static <K, V> void matchKeys(ConcurrentHashMap<K, V> target, Map<K, V> source) {
+        target.putAll(source);
+        target.keySet().retainAll(source.keySet());
+    }
+
     public RegistryConfig config() {
         return config;
     }

@@ -76,4 +76,21 @@ class GivenAllocationsTest {
         registry.createNetwork("green", 7, "10.0.0.0/24");
         registry.registerHost("h2", "10.255.0.1");
     }
+
+    @Test
+    void aFollowerCatchesUpWithWhatAnotherInstanceWroteToTheStore() {
+        RegistryService follower = new RegistryService(store, RegistryService.STORE_PREFIX, RegistryConfig.defaults());
+        Vm a = registry.createVm("a", "blue", "h1", null);
+        registry.registerHost("h2", "10.255.0.2");
+        assertThat(follower.vms()).isEmpty();
+        follower.refresh();
+        assertThat(follower.vms()).containsExactly(a);
+        assertThat(follower.hostAssignments("h1").vms()).hasSize(1);
+        assertThat(follower.host("h2")).isPresent();
+        registry.deleteVm("a");
+        follower.refresh();
+        assertThat(follower.vms()).isEmpty();
+        // What it refreshed is what it allocates from: the address and port are free again.
+        assertThat(follower.createVm("b", "blue", "h1", null).address()).isEqualTo(a.address());
+    }
 }

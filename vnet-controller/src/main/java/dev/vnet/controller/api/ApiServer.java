@@ -76,10 +76,14 @@ public final class ApiServer implements AutoCloseable {
      * @param unixSocket the socket file to create (mode 0600), or null
      */
     public static ApiServer start(Controller controller, InetSocketAddress tcp, Path unixSocket) throws IOException {
+        return start(new NorthboundApi(controller).router(), tcp, unixSocket);
+    }
+
+    /** Serves what {@code router} answers (the API itself, or a forwarder to the node that has it). */
+    public static ApiServer start(ApiDispatcher router, InetSocketAddress tcp, Path unixSocket) throws IOException {
         if (tcp == null && unixSocket == null) {
             throw new IllegalArgumentException("the API needs a TCP address or a Unix socket path to listen on");
         }
-        Router router = new NorthboundApi(controller).router();
         EventLoopGroup eventLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("vnet-api", true), NioIoHandler.newFactory());
         ExecutorService handlers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("vnet-api-request-", 0).factory());
         ChannelGroup channels = new DefaultChannelGroup("vnet-api", GlobalEventExecutor.INSTANCE);

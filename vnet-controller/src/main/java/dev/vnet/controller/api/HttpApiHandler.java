@@ -45,12 +45,12 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     private static final Logger LOG = LoggerFactory.getLogger(HttpApiHandler.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final Router router;
+    private final ApiDispatcher router;
     private final Executor executor;
     /** The previous request's handling; only the event loop (channelRead0) reads and replaces it. */
     private CompletableFuture<Void> previous = CompletableFuture.completedFuture(null);
 
-    HttpApiHandler(Router router, Executor executor) {
+    HttpApiHandler(ApiDispatcher router, Executor executor) {
         this.router = router;
         this.executor = executor;
     }

@@ -15,7 +15,7 @@ import java.util.TreeSet;
  * {@link #routes()} so the two cannot drift. An unknown path is 404, a known path with another method
  * 405, a query parameter the route does not declare 400.
  */
-final class Router {
+final class Router implements ApiDispatcher {
     @FunctionalInterface
     interface Handler {
         Reply handle(ApiRequest request);
@@ -53,7 +53,8 @@ final class Router {
      *
      * @throws ApiError 404, 405 or 400 as described above, or whatever the handler throws
      */
-    Reply dispatch(String method, String uri, String contentType, byte[] body) {
+    @Override
+    public Reply dispatch(String method, String uri, String contentType, byte[] body) {
         QueryStringDecoder decoder = new QueryStringDecoder(uri);
         List<String> segments;
         try {

@@ -90,6 +90,11 @@ public final class ClusterMembership implements AutoCloseable {
         return self;
     }
 
+    /** The lease this node's key lives by; keys bound to it (the writer key) go when the node does. */
+    public long leaseId() {
+        return leaseId;
+    }
+
     /** The live nodes by id, as of the last change this node has seen. */
     public Map<String, Member> live() {
         return live;

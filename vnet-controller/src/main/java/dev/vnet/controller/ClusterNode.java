@@ -1,0 +1,237 @@
+/*
+ * A controller node in a cluster (seed 001: nodes are peers, each controls a non-overlapping set of
+ * elements). Several `vnet controller --node-id ...` processes share one config store (etcd).
+ *
+ * Who does what:
+ * - Membership (ClusterMembership): every node holds a lease-bound key; the live nodes are whoever
+ *   holds one.
+ * - Hosts: each host belongs to one live node, by rendezvous hashing over the live nodes
+ *   (HostOwnership). A node serves the agent channel of its own hosts only; an agent that reaches
+ *   another node is told its owner's address and goes there. When the members change, a node ends the
+ *   streams of the hosts it lost, naming their new owner, so they move within a lease TTL plus a
+ *   reconnect (a few seconds) while their agents keep forwarding with what they hold.
+ * - Configuration: one node at a time is the writer (WriterElection): it runs the resource graph and
+ *   the write path (Controller), exactly as a single controller does. The other nodes forward API
+ *   requests to it (ClusterApiDispatcher) and follow the store: when records under the graph's or the
+ *   registry's prefix change, they reload them (a read-only graph, RegistryService.refresh()) and
+ *   publish to their own hosts whatever changed for them. A node that becomes the writer has been
+ *   following, reloads once more and takes over the write path; one that stops being the writer drops
+ *   it and follows again.
+ * - Tokens: any node's registry answers its own agents' token requests from the followed state.
+ *
+ * Routes between nodes travel in the config store for now (every node can compute every host's routes
+ * from the registry); the BGP L3VPN peering of issue 6 replaces that for routes, so that other vendors'
+ * equipment can take part.
+ */
+package dev.vnet.controller;
+
+import dev.vnet.controller.api.ApiServer;
+import dev.vnet.controller.api.ClusterApiDispatcher;
+import dev.vnet.controller.channel.AgentChannelService;
+import dev.vnet.controller.channel.HostStatePublisher;
+import dev.vnet.controller.cluster.ClusterMembership;
+import dev.vnet.controller.cluster.WriterElection;
+import dev.vnet.controller.graph.ResourceGraph;
+import dev.vnet.registry.RegistryService;
+import dev.vnet.registry.server.RegistryServer;
+import dev.vnet.store.ConfigStore;
+import dev.vnet.store.Event;
+import dev.vnet.store.Watch;
+import dev.vnet.store.WatchListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/** One controller node of a cluster; how the nodes share the work is described at the top of this file. */
+public final class ClusterNode implements AutoCloseable {
+    /** How long a dead node keeps its hosts: its lease's TTL (etcd's minimum is 2 s). */
+    public static final Duration MEMBERSHIP_TTL = Duration.ofSeconds(2);
+    /** The version of vnet's own extensions this node speaks (BGP capability, channel). */
+    public static final int PROTOCOL_VERSION = 1;
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
+
+    /**
+     * @param nodeId        unique among the live nodes
+     * @param agentsAddress where this node's agents connect (HOST:PORT): what redirects name
+     * @param apiUrl        this node's REST API (http://HOST:PORT): where the others forward when it is the writer
+     */
+    public record Identity(String nodeId, String agentsAddress, String apiUrl) {
+    }
+
+    private final ConfigStore store;
+    private final RegistryService registry;
+    private final HostStatePublisher publisher;
+    private final ClusterMembership membership;
+    private final ClusterApiDispatcher dispatcher;
+    private volatile Controller writer;
+    private volatile ResourceGraph followed;
+    private WriterElection election;
+    private Watch following;
+    private RegistryServer grpc;
+    private ApiServer api;
+
+    private ClusterNode(ConfigStore store, RegistryService registry, ClusterMembership membership) {
+        this.store = store;
+        this.registry = registry;
+        this.membership = membership;
+        this.publisher = new HostStatePublisher(new RegistryDesiredState(registry, this::graph), store.revision());
+        this.dispatcher = new ClusterApiDispatcher(() -> election == null ? Optional.empty()
+                : election.writer().filter(w -> !w.id().equals(membership.self().id())).map(ClusterMembership.Member::api));
+    }
+
+    /** Joins the cluster and serves; the store is the process's from here on and closed with it. */
+    public static ClusterNode start(ControllerProcess.Options options, Identity identity) throws IOException {
+        ConfigStore store = options.store();
+        ClusterNode node = null;
+        try {
+            RegistryService registry = new RegistryService(store, RegistryService.STORE_PREFIX, options.config());
+            ClusterMembership membership = ClusterMembership.join(store, new ClusterMembership.Member(identity.nodeId(),
+                    identity.agentsAddress(), identity.apiUrl(), PROTOCOL_VERSION), MEMBERSHIP_TTL);
+            node = new ClusterNode(store, registry, membership);
+            node.serve(options);
+            return node;
+        } catch (IOException | RuntimeException e) {
+            if (node != null) {
+                node.close();
+            } else {
+                store.close();
+            }
+            throw e;
+        }
+    }
+
+    private void serve(ControllerProcess.Options options) throws IOException {
+        followed = new ResourceGraph(store);
+        following = store.watch("/", store.revision() + 1, new WatchListener() {
+            @Override
+            public void onEvents(List<Event> events) {
+                follow(events);
+            }
+
+            @Override
+            public void onError(RuntimeException error) {
+                LOG.error("node {}: following the store ended: {}", membership.self().id(), error.toString());
+            }
+        });
+        grpc = RegistryServer.start(registry, options.agents(), options.tls(), options.adminSocket(),
+                List.of(new AgentChannelService(publisher, this::ownerElsewhere)));
+        membership.onChange(live -> publisher.endStreamsOfHostsNotOwned(host -> !membership.owns(host), this::ownerElsewhere));
+        election = WriterElection.start(store, membership, this::writerChanged);
+        api = ApiServer.start(dispatcher, options.api(), options.apiSocket());
+        LOG.info("controller node {} ready: agents on {}, API on {}; live nodes {}", membership.self().id(), membership.self().agents(),
+                membership.self().api(), membership.live().keySet());
+    }
+
+    private Optional<String> ownerElsewhere(String host) {
+        return membership.ownerOf(host).filter(owner -> !owner.id().equals(membership.self().id())).map(ClusterMembership.Member::agents);
+    }
+
+    /** The graph names come from: the writer's own, or the one this node follows. */
+    private ResourceGraph graph() {
+        Controller current = writer;
+        return current != null ? current.graph() : followed;
+    }
+
+    /** Not the writer: catch up with what the writer wrote, and tell this node's hosts what changed for them. */
+    private synchronized void follow(List<Event> events) {
+        if (writer != null) {
+            return; // the writer's own writes, already applied and published
+        }
+        boolean graphChanged = events.stream().anyMatch(e -> e.key().startsWith("/vnet/graph/"));
+        boolean registryChanged = events.stream().anyMatch(e -> e.key().startsWith(RegistryService.STORE_PREFIX));
+        if (graphChanged) {
+            ResourceGraph previous = followed;
+            followed = new ResourceGraph(store);
+            previous.close();
+        }
+        if (registryChanged) {
+            registry.refresh();
+        }
+        if (graphChanged || registryChanged) {
+            publisher.publish(events.getLast().revision(), publisher.connectedHosts());
+        }
+    }
+
+    private synchronized void writerChanged(boolean isWriter) {
+        if (isWriter) {
+            registry.refresh();
+            Controller controller = new Controller(store, registry, ControllerProcess.sinkOf(publisher));
+            writer = controller;
+            dispatcher.serveLocally(controller);
+            publisher.publish(store.revision(), publisher.connectedHosts());
+        } else {
+            dispatcher.serveLocally(null);
+            Controller previous = writer;
+            writer = null;
+            if (previous != null) {
+                previous.close();
+            }
+            registry.refresh();
+            ResourceGraph old = followed;
+            followed = new ResourceGraph(store);
+            old.close();
+        }
+    }
+
+    public ClusterMembership membership() {
+        return membership;
+    }
+
+    public HostStatePublisher publisher() {
+        return publisher;
+    }
+
+    public boolean isWriter() {
+        return writer != null;
+    }
+
+    /** The writer's controller, when this node is the writer. */
+    public Optional<Controller> controller() {
+        return Optional.ofNullable(writer);
+    }
+
+    public ApiServer api() {
+        return api;
+    }
+
+    public Optional<java.net.InetSocketAddress> agentsAddress() {
+        return grpc == null ? Optional.empty() : grpc.tcpAddress();
+    }
+
+    /** The hosts this node owns among {@code hosts}. */
+    public Set<String> owned(Set<String> hosts) {
+        return Set.copyOf(hosts.stream().filter(membership::owns).toList());
+    }
+
+    /** Leaves the cluster (the others take its hosts and, if it was the writer, its role at once) and stops. */
+    @Override
+    public void close() {
+        if (api != null) {
+            api.close();
+        }
+        if (election != null) {
+            election.close();
+        }
+        membership.close();
+        publisher.close();
+        if (grpc != null) {
+            grpc.close();
+        }
+        if (following != null) {
+            following.close();
+        }
+        Controller current = writer;
+        if (current != null) {
+            current.close();
+        }
+        if (followed != null) {
+            followed.close();
+        }
+        store.close();
+    }
+}

@@ -1,0 +1,214 @@
+package dev.vnet.controller;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vnet.controller.api.client.ApiClient;
+import dev.vnet.controller.channel.HostState;
+import dev.vnet.controller.channel.client.AgentChannelClient;
+import dev.vnet.registry.RegistryConfig;
+import dev.vnet.registry.pki.CertificateAuthority;
+import dev.vnet.registry.pki.TlsFiles;
+import dev.vnet.store.ConfigStore;
+import dev.vnet.store.InMemoryConfigStore;
+import dev.vnet.store.KeyValue;
+import dev.vnet.store.Lease;
+import dev.vnet.store.Txn;
+import dev.vnet.store.TxnResult;
+import dev.vnet.store.Watch;
+import dev.vnet.store.WatchListener;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Controller nodes sharing one store: the API works through any node, each host's agent ends up at its
+ * owner and gets its VMs whichever node took the write, and when a node leaves, the writer role and
+ * its hosts move to the survivor, whose API and channel go on.
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class ClusterNodeTest {
+    /** One store shared by the nodes of this JVM, as an etcd cluster is shared by real nodes: closing a node leaves it open. */
+    private static final class SharedStore implements ConfigStore {
+        final InMemoryConfigStore inner = new InMemoryConfigStore();
+
+        @Override
+        public long revision() {
+            return inner.revision();
+        }
+
+        @Override
+        public Optional<KeyValue> get(String key) {
+            return inner.get(key);
+        }
+
+        @Override
+        public Range range(String prefix) {
+            return inner.range(prefix);
+        }
+
+        @Override
+        public TxnResult commit(Txn txn) {
+            return inner.commit(txn);
+        }
+
+        @Override
+        public Watch watch(String prefix, long fromRevision, WatchListener listener) {
+            return inner.watch(prefix, fromRevision, listener);
+        }
+
+        @Override
+        public Lease grantLease(Duration ttl) {
+            return inner.grantLease(ttl);
+        }
+
+        @Override
+        public void keepAlive(long leaseId) {
+            inner.keepAlive(leaseId);
+        }
+
+        @Override
+        public void revokeLease(long leaseId) {
+            inner.revokeLease(leaseId);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @TempDir
+    Path directory;
+    private final SharedStore store = new SharedStore();
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (AutoCloseable each : toClose.reversed()) {
+            each.close();
+        }
+        store.inner.close();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private ClusterNode node(String id, TlsFiles tls) throws IOException {
+        int agents = freePort();
+        int api = freePort();
+        ClusterNode node = ClusterNode.start(new ControllerProcess.Options(new InetSocketAddress("127.0.0.1", agents), tls, null,
+                new InetSocketAddress("127.0.0.1", api), null, RegistryConfig.defaults(), store),
+                new ClusterNode.Identity(id, "127.0.0.1:" + agents, "http://127.0.0.1:" + api));
+        toClose.add(node);
+        return node;
+    }
+
+    private static String api(ClusterNode node) {
+        return "http://127.0.0.1:" + node.api().tcpAddress().orElseThrow().getPort();
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("gave up waiting for " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private static String create(ApiClient api, String collection, String kind, Map<String, Object> fields) {
+        return api.post(collection, Map.of(kind, fields)).body().path(kind).path("id").asText();
+    }
+
+    private static java.util.Set<String> vmNames(AgentChannelClient agent) {
+        HostState state = agent.state();
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        state.attachmentsByVmId().values().forEach(vm -> names.add(vm.vmName()));
+        return names;
+    }
+
+    @Test
+    void theApiWorksThroughAnyNodeAgentsFindTheirOwnersAndASurvivorTakesOverAll() throws Exception {
+        CertificateAuthority ca = CertificateAuthority.create(directory.resolve("ca"), "vnet-ca");
+        Path certs = directory.resolve("certs");
+        TlsFiles tls = ca.issue("controller", List.of(InetAddress.getByName("127.0.0.1")), certs);
+        ClusterNode a = node("a", tls);
+        ClusterNode b = node("b", tls);
+        await("both nodes to see each other", () -> a.membership().live().size() == 2 && b.membership().live().size() == 2);
+        await("a writer", () -> a.isWriter() != b.isWriter());
+        ClusterNode writer = a.isWriter() ? a : b;
+        ClusterNode follower = writer == a ? b : a;
+
+        // Two hosts the nodes split between them (rendezvous hashing decides; find one for each node).
+        List<String> hosts = new ArrayList<>();
+        for (int i = 0; hosts.size() < 2; i++) {
+            String host = "host" + i;
+            boolean ownedByA = a.membership().owns(host);
+            if (hosts.isEmpty() ? ownedByA : !ownedByA) {
+                hosts.add(host);
+            }
+        }
+        try (ApiClient api = ApiClient.connect(api(follower))) { // writes through the follower are forwarded
+            String network = create(api, "/v2.0/networks", "network", Map.of("name", "blue"));
+            create(api, "/v2.0/subnets", "subnet", Map.of("name", "s", "network_id", network, "cidr", "10.0.0.0/24"));
+            for (int i = 0; i < hosts.size(); i++) {
+                create(api, "/v2.0/hosts", "host", Map.of("name", hosts.get(i), "address", "10.255.0." + (i + 1)));
+                create(api, "/v2.0/vms", "vm", Map.of("name", "vm" + i, "host", hosts.get(i), "network_id", network));
+            }
+            JsonNode vms = api.get("/v2.0/vms").body().path("vms");
+            assertThat(vms).hasSize(2);
+        }
+
+        List<String> targets = List.of(a.agentsAddress().orElseThrow().getHostString() + ":" + a.agentsAddress().orElseThrow().getPort(),
+                "127.0.0.1:" + b.agentsAddress().orElseThrow().getPort());
+        AgentChannelClient.Options quick = new AgentChannelClient.Options("test", Duration.ofMillis(50), Duration.ofMillis(500));
+        List<AgentChannelClient> agents = new ArrayList<>();
+        for (String host : hosts) {
+            AgentChannelClient agent = AgentChannelClient.connect(targets, ca.issue(host, List.of(), certs), host, change -> {
+            }, quick);
+            toClose.add(agent);
+            agents.add(agent);
+        }
+        await("each agent at its owner with its VM", () -> agents.get(0).connected() && agents.get(1).connected()
+                && vmNames(agents.get(0)).equals(java.util.Set.of("vm0")) && vmNames(agents.get(1)).equals(java.util.Set.of("vm1")));
+        assertThat(agents.get(0).target()).isEqualTo(targets.get(0)); // host owned by a
+        assertThat(agents.get(1).target()).isEqualTo(targets.get(1));
+        assertThat(agents.get(0).state().routes()).as("both VMs of blue").hasSize(2);
+
+        // The writer leaves: the follower becomes the writer and the leaver's host's agent moves to it.
+        int leaverIndex = writer == a ? 0 : 1;
+        String survivorTarget = targets.get(1 - leaverIndex);
+        writer.close();
+        toClose.remove(writer);
+        await("the survivor to be the writer", follower::isWriter);
+        await("the leaver's agent to reach the survivor", () -> agents.get(leaverIndex).connected()
+                && agents.get(leaverIndex).target().equals(survivorTarget));
+        assertThat(vmNames(agents.get(leaverIndex))).containsExactly("vm" + leaverIndex);
+
+        // Writes go on through the survivor and reach both agents, now all its own.
+        try (ApiClient api = ApiClient.connect(api(follower))) {
+            String network = api.get("/v2.0/networks").body().path("networks").get(0).path("id").asText();
+            api.post("/v2.0/vms", Map.of("vm", Map.of("name", "vm2", "host", hosts.get(leaverIndex), "network_id", network)));
+        }
+        await("the new VM at its host", () -> vmNames(agents.get(leaverIndex)).contains("vm2"));
+        await("its route at the other host", () -> agents.get(1 - leaverIndex).state().routes().size() == 3);
+    }
+}
