@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -38,8 +39,9 @@ final class AgentCommand implements Callable<Integer> {
     private static final Duration TOKEN_DEADLINE = Duration.ofSeconds(2);
     private static final Duration START_RETRY = Duration.ofMillis(200);
 
-    @Option(names = "--controller", description = "The controller's agent address HOST:PORT (mutual TLS).")
-    String controller;
+    @Option(names = "--controller", split = ",", description = "The controller's agent address HOST:PORT (mutual TLS); "
+            + "for a cluster, several, comma-separated: the agent goes to whichever node owns its host.")
+    List<String> controller;
 
     @Option(names = "--tls-dir", description = "Directory with ca.crt and this host's HOST.crt and HOST.key.")
     Path tlsDirectory;
@@ -74,17 +76,22 @@ final class AgentCommand implements Callable<Integer> {
         }
         TlsFiles tls = new TlsFiles(tlsDirectory.resolve("ca.crt"), tlsDirectory.resolve(host + ".crt"),
                 tlsDirectory.resolve(host + ".key"));
-        RegistryClient client = RegistryClient.connect(controller, tls);
-        HostAssignments assignments = hostAssignments(client);
+        List<RegistryClient> clients = new java.util.ArrayList<>();
+        for (String node : controller) {
+            clients.add(RegistryClient.connect(node, tls));
+        }
+        HostAssignments assignments = hostAssignments(clients);
         Map<String, String> idByLocalName = new java.util.concurrent.ConcurrentHashMap<>();
-        TokenSource tokens = AttachmentApplier.translating(new RegistryTokenSource(client.withDeadline(TOKEN_DEADLINE)), idByLocalName);
+        TokenSource tokens = AttachmentApplier.translating(new FailoverTokenSource(clients.stream()
+                .<TokenSource>map(client -> new RegistryTokenSource(client.withDeadline(TOKEN_DEADLINE))).toList()), idByLocalName);
         AgentProcess.run(() -> AgentAssembly.config(assignments, underlayMtu, offloads, busyPollMicros), tokens, counters, agent -> {
             AttachmentApplier applier = new AttachmentApplier(agent, new GuestNamespaces(vmNamespacePrefix), idByLocalName);
             try {
-                AgentChannelClient channel = AgentChannelClient.connect(controller, tls, host, applier);
+                AgentChannelClient channel = AgentChannelClient.connect(controller, tls, host, applier,
+                        AgentChannelClient.Options.defaults());
                 return () -> {
                     channel.close();
-                    client.close();
+                    clients.forEach(RegistryClient::close);
                 };
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
@@ -94,10 +101,10 @@ final class AgentCommand implements Callable<Integer> {
     }
 
     /** The host's underlay address and token rules; waits for the controller, which may start after the agent. */
-    private HostAssignments hostAssignments(RegistryClient client) throws InterruptedException {
+    private HostAssignments hostAssignments(List<RegistryClient> clients) throws InterruptedException {
         for (int attempt = 1; ; attempt++) {
             try {
-                return client.withDeadline(Duration.ofSeconds(5)).getHostAssignments();
+                return clients.get(attempt % clients.size()).withDeadline(Duration.ofSeconds(5)).getHostAssignments();
             } catch (RuntimeException e) {
                 if (attempt == 1 || attempt % 25 == 0) {
                     LOG.warn("the controller at {} does not answer yet ({}); retrying", controller, e.getMessage());

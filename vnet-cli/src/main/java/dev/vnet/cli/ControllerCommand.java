@@ -1,5 +1,6 @@
 package dev.vnet.cli;
 
+import dev.vnet.controller.ClusterNode;
 import dev.vnet.controller.ControllerProcess;
 import dev.vnet.lab.Lab;
 import dev.vnet.registry.RegistryConfig;
@@ -43,6 +44,14 @@ final class ControllerCommand implements Callable<Integer> {
     @Option(names = "--admin-socket", description = "Unix socket for the registry's admin gRPC API (mode 0600).")
     Path adminSocket;
 
+    @Option(names = "--node-id", description = "Run as one node of a cluster sharing the store (etcd): this node's id, "
+            + "unique among the live nodes. Needs --listen and --api.")
+    String nodeId;
+
+    @Option(names = "--advertise", paramLabel = "IP", description = "The address the other nodes and agents reach this node at "
+            + "(default: the --listen address).")
+    String advertise;
+
     @Option(names = "--ttl", defaultValue = "600", description = "Token lifetime: seconds, an ISO-8601 duration, or 'never' (default ${DEFAULT-VALUE}).")
     String ttl;
 
@@ -62,8 +71,25 @@ final class ControllerCommand implements Callable<Integer> {
         RegistryConfig config = RegistryConfig.defaults()
                 .withTokenTtl(RegistryConfig.parseTokenTtl(ttl))
                 .withClockSkew(Duration.ofSeconds(skewSeconds));
-        ControllerProcess.run(new ControllerProcess.Options(listen == null ? null : address("--listen", listen), tls, adminSocket,
-                api == null ? null : address("--api", api), apiSocket, config, open(store)));
+        ControllerProcess.Options options = new ControllerProcess.Options(listen == null ? null : address("--listen", listen), tls,
+                adminSocket, api == null ? null : address("--api", api), apiSocket, config, open(store));
+        if (nodeId == null) {
+            ControllerProcess.run(options);
+            return 0;
+        }
+        if (listen == null || api == null) {
+            options.store().close();
+            throw new IllegalArgumentException("a cluster node (--node-id) needs --listen (its agents) and --api (the other nodes forward to it)");
+        }
+        String host = advertise != null ? advertise : options.agents().getHostString();
+        ClusterNode node = ClusterNode.start(options, new ClusterNode.Identity(nodeId, host + ":" + options.agents().getPort(),
+                "http://" + host + ":" + options.api().getPort()));
+        java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            node.close();
+            stopped.countDown();
+        }, "controller-node-shutdown"));
+        stopped.await();
         return 0;
     }
 
