@@ -69,6 +69,8 @@ public final class ClusterNode implements AutoCloseable {
     private final ClusterMembership membership;
     private final ClusterApiDispatcher dispatcher;
     private volatile Controller writer;
+    /** The store revision this node has caught up with (its graph, registry and agents' deltas). */
+    private volatile long followedRevision;
     private volatile ResourceGraph followed;
     private WriterElection election;
     private Watch following;
@@ -81,7 +83,8 @@ public final class ClusterNode implements AutoCloseable {
         this.membership = membership;
         this.publisher = new HostStatePublisher(new RegistryDesiredState(registry, this::graph), store.revision());
         this.dispatcher = new ClusterApiDispatcher(() -> election == null ? Optional.empty()
-                : election.writer().filter(w -> !w.id().equals(membership.self().id())).map(ClusterMembership.Member::api));
+                : election.writer().filter(w -> !w.id().equals(membership.self().id())).map(ClusterMembership.Member::api),
+                this::awaitLocally);
     }
 
     /** Joins the cluster and serves; the store is the process's from here on and closed with it. */
@@ -155,12 +158,59 @@ public final class ClusterNode implements AutoCloseable {
         if (graphChanged || registryChanged) {
             publisher.publish(events.getLast().revision(), publisher.connectedHosts());
         }
+        followedRevision = events.getLast().revision();
+    }
+
+    /**
+     * The writer's view of a change: deltas go to the touched hosts this node owns (the other nodes
+     * follow the store and tell theirs), and waiting asks every live node about its own hosts.
+     */
+    private HostChangeSink writerSink() {
+        return new HostChangeSink() {
+            @Override
+            public void publish(long version, Set<String> hosts) {
+                publisher.publish(version, owned(hosts));
+            }
+
+            @Override
+            public void forget(Set<String> hosts) {
+                hosts.forEach(publisher::forgetHost);
+            }
+
+            @Override
+            public dev.vnet.controller.channel.SyncStatus awaitApplied(long version, Duration timeout) {
+                List<java.util.concurrent.CompletableFuture<dev.vnet.controller.channel.SyncStatus>> answers = new java.util.ArrayList<>();
+                for (ClusterMembership.Member node : membership.live().values()) {
+                    answers.add(node.id().equals(membership.self().id())
+                            ? java.util.concurrent.CompletableFuture.supplyAsync(() -> awaitLocally(version, timeout))
+                            : java.util.concurrent.CompletableFuture.supplyAsync(() -> dispatcher.askNode(node.api(), version, timeout)));
+                }
+                List<String> pending = new java.util.ArrayList<>();
+                answers.forEach(answer -> pending.addAll(answer.join().pendingHosts()));
+                return new dev.vnet.controller.channel.SyncStatus(pending.isEmpty(), pending);
+            }
+        };
+    }
+
+    /** Whether this node's own hosts applied {@code version}, once this node has followed the store up to it. */
+    dev.vnet.controller.channel.SyncStatus awaitLocally(long version, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            while (writer == null && followedRevision < version && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            Set<String> mine = owned(publisher.appliedVersions().keySet());
+            return publisher.awaitApplied(version, mine, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new dev.vnet.controller.channel.SyncStatus(false, List.of("(interrupted)"));
+        }
     }
 
     private synchronized void writerChanged(boolean isWriter) {
         if (isWriter) {
             registry.refresh();
-            Controller controller = new Controller(store, registry, ControllerProcess.sinkOf(publisher));
+            Controller controller = new Controller(store, registry, writerSink());
             writer = controller;
             dispatcher.serveLocally(controller);
             publisher.publish(store.revision(), publisher.connectedHosts());

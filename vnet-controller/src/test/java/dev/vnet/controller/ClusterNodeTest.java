@@ -193,6 +193,23 @@ class ClusterNodeTest {
         assertThat(agents.get(1).target()).isEqualTo(targets.get(1));
         assertThat(agents.get(0).state().routes()).as("both VMs of blue").hasSize(2);
 
+        // --wait through either node: the answer comes once both hosts (one per node) applied the VM.
+        for (ClusterNode entry : List.of(follower, writer)) {
+            try (ApiClient api = ApiClient.connect(api(entry))) {
+                String network = api.get("/v2.0/networks").body().path("networks").get(0).path("id").asText();
+                String name = "waited-via-" + entry.membership().self().id();
+                var created = api.post("/v2.0/vms?wait=true&timeout=20", Map.of("vm", Map.of("name", name, "host", hosts.get(0),
+                        "network_id", network)));
+                assertThat(created.header("X-Vnet-Sync")).contains("complete");
+                assertThat(vmNames(agents.get(0))).as("the VM's own host, as soon as --wait returns").contains(name);
+                assertThat(agents.get(1).state().routes().values()).as("the other host has its route already")
+                        .anyMatch(route -> route.vmId().equals(created.body().path("vm").path("id").asText()));
+                var deleted = api.delete("/v2.0/vms/" + created.body().path("vm").path("id").asText() + "?wait=true&timeout=20");
+                assertThat(deleted.header("X-Vnet-Sync")).contains("complete");
+                assertThat(vmNames(agents.get(0))).doesNotContain(name);
+            }
+        }
+
         // The writer leaves: the follower becomes the writer and the leaver's host's agent moves to it.
         int leaverIndex = writer == a ? 0 : 1;
         String survivorTarget = targets.get(1 - leaverIndex);
