@@ -53,6 +53,9 @@ final class AgentCommand implements Callable<Integer> {
             description = "Each VM's namespace is this prefix and the VM's name (default ${DEFAULT-VALUE}).")
     String vmNamespacePrefix;
 
+    @Option(names = "--routes-file", description = "Write the routes this agent holds here (JSON) after every change it applies.")
+    Path routesFile;
+
     @Option(names = "--counters", description = "Counters file to create.")
     Path counters;
 
@@ -85,7 +88,7 @@ final class AgentCommand implements Callable<Integer> {
         TokenSource tokens = AttachmentApplier.translating(new FailoverTokenSource(clients.stream()
                 .<TokenSource>map(client -> new RegistryTokenSource(client.withDeadline(TOKEN_DEADLINE))).toList()), idByLocalName);
         AgentProcess.run(() -> AgentAssembly.config(assignments, underlayMtu, offloads, busyPollMicros), tokens, counters, agent -> {
-            AttachmentApplier applier = new AttachmentApplier(agent, new GuestNamespaces(vmNamespacePrefix), idByLocalName);
+            AttachmentApplier applier = new AttachmentApplier(agent, new GuestNamespaces(vmNamespacePrefix), idByLocalName, routesFile);
             try {
                 AgentChannelClient channel = AgentChannelClient.connect(controller, tls, host, applier,
                         AgentChannelClient.Options.defaults());

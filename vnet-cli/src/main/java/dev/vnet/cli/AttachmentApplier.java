@@ -16,6 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -40,11 +41,40 @@ final class AttachmentApplier implements HostStateListener {
     private final Map<String, String> idByLocalName;
     private final Map<String, String> localNameById = new ConcurrentHashMap<>();
 
-    /** @param idByLocalName filled here, read by the token source ({@link #translating}) */
-    AttachmentApplier(Agent agent, GuestNamespaces guests, Map<String, String> idByLocalName) {
+    private final java.nio.file.Path routesFile;
+
+    /**
+     * @param idByLocalName filled here, read by the token source ({@link #translating})
+     * @param routesFile    where to write the routes held after each change, or null
+     */
+    AttachmentApplier(Agent agent, GuestNamespaces guests, Map<String, String> idByLocalName, java.nio.file.Path routesFile) {
         this.agent = agent;
         this.guests = guests;
         this.idByLocalName = idByLocalName;
+        this.routesFile = routesFile;
+    }
+
+    /** Replaces the routes file at once (written beside it, then moved), so a reader never sees half of it. */
+    private void writeRoutes(HostState state) {
+        if (routesFile == null) {
+            return;
+        }
+        List<Map<String, Object>> routes = state.routes().values().stream()
+                .sorted(java.util.Comparator.comparingLong(dev.vnet.controller.channel.Route::networkId)
+                        .thenComparingInt(route -> route.address()))
+                .map(route -> Map.<String, Object>of("network_id", route.networkId(), "address", Ipv4Address.toString(route.address()),
+                        "mac", MacAddress.toString(route.mac()), "host", route.hostName(),
+                        "host_address", Ipv4Address.toString(route.hostAddress()), "host_port", route.hostPort(),
+                        "vm_id", route.vmId(), "encapsulation", route.encapsulation()))
+                .toList();
+        try {
+            java.nio.file.Path temporary = routesFile.resolveSibling(routesFile.getFileName() + ".tmp");
+            new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(temporary.toFile(), routes);
+            java.nio.file.Files.move(temporary, routesFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (java.io.IOException e) {
+            LOG.warn("cannot write the routes file {}: {}", routesFile, e.toString());
+        }
     }
 
     /** Wraps the registry's token source: the data plane names the source VM locally, the registry by id. */
@@ -73,6 +103,9 @@ final class AttachmentApplier implements HostStateListener {
         }
         for (VmAttachment added : attachments.added()) {
             add(added);
+        }
+        if (!change.diff().routes().isEmpty() || change.full()) {
+            writeRoutes(change.current());
         }
         if (!change.diff().isEmpty()) {
             LOG.info("applied version {}{}: {} VMs here, {} routes ({})", change.version(), change.full() ? " (full)" : "",

@@ -70,7 +70,13 @@ public final class Lab {
         try {
             issueCertificates(topology);
             createUnderlay(topology, state);
-            Process controller = startController(topology, launcher, state);
+            if (topology.controllerNodes() > 1) {
+                startEtcd(topology, state);
+            }
+            Process controller = startController(topology, 0, launcher, state);
+            for (int node = 1; node < topology.controllerNodes(); node++) {
+                startController(topology, node, launcher, state);
+            }
             List<Process> agents = new ArrayList<>();
             for (Topology.Host host : topology.hosts()) {
                 agents.add(startAgent(topology, host.name(), launcher, state));
@@ -134,7 +140,11 @@ public final class Lab {
         Path pki = LabNames.pkiDir(topology.name());
         try {
             CertificateAuthority ca = CertificateAuthority.create(pki, "vnet-lab-" + topology.name() + "-ca");
-            ca.issue(CONTROLLER_CERTIFICATE, List.of(InetAddress.getByName(topology.controllerAddress())), pki);
+            List<InetAddress> controllerAddresses = new ArrayList<>();
+            for (int node = 0; node < topology.controllerNodes(); node++) {
+                controllerAddresses.add(InetAddress.getByName(topology.controllerAddress(node)));
+            }
+            ca.issue(CONTROLLER_CERTIFICATE, controllerAddresses, pki);
             for (Topology.Host host : topology.hosts()) {
                 ca.issue(host.name(), List.of(), pki);
             }
@@ -150,7 +160,9 @@ public final class Lab {
         ip("-n", fabric, "link", "add", LabNames.BRIDGE, "type", "bridge");
         ip("-n", fabric, "link", "set", LabNames.BRIDGE, "up");
         int index = 0;
-        attachToUnderlay(topology, LabNames.controllerNamespace(lab), topology.controllerAddress(), ++index, state);
+        for (int node = 0; node < topology.controllerNodes(); node++) {
+            attachToUnderlay(topology, LabNames.controllerNamespace(lab, node), topology.controllerAddress(node), ++index, state);
+        }
         for (Topology.Host host : topology.hosts()) {
             attachToUnderlay(topology, LabNames.hostNamespace(lab, host.name()), host.address(), ++index, state);
         }
@@ -168,15 +180,63 @@ public final class Lab {
         ip("-n", namespace, "link", "set", LabNames.UNDERLAY_DEVICE, "up");
     }
 
-    private static Process startController(Topology topology, Launcher launcher, LabState state) {
+    /** The API port of controller nodes (on their underlay address) in a lab with several. */
+    static final int CLUSTER_API_PORT = 47880;
+    static final int ETCD_CLIENT_PORT = 2379;
+    static final int ETCD_PEER_PORT = 2380;
+
+    /**
+     * Starts controller node {@code node}: alone, a controller with its embedded store; one of several,
+     * a cluster node on the lab's etcd member, with its API also on TCP so the others can forward to it.
+     */
+    private static Process startController(Topology topology, int node, Launcher launcher, LabState state) {
         String lab = topology.name();
-        List<String> arguments = List.of("controller",
-                "--listen", topology.controllerAddress() + ":" + topology.controllerPort(),
+        String address = topology.controllerAddress(node);
+        List<String> arguments = new ArrayList<>(List.of("controller",
+                "--listen", address + ":" + topology.controllerPort(),
                 "--tls-dir", LabNames.pkiDir(lab).toString(),
-                "--api-socket", LabNames.controllerSocket(lab).toString(),
-                "--store", LabNames.controllerStore(lab).toString());
-        return startInNamespace(LabNames.controllerNamespace(lab), launcher, arguments, LabNames.controllerLog(lab),
-                CONTROLLER_ROLE, state);
+                "--api-socket", LabNames.controllerSocket(lab, node).toString()));
+        if (topology.controllerNodes() == 1) {
+            arguments.addAll(List.of("--store", LabNames.controllerStore(lab).toString()));
+        } else {
+            arguments.addAll(List.of("--store", "etcd://" + topology.controllerAddress(0) + ":" + ETCD_CLIENT_PORT,
+                    "--node-id", LabNames.controllerNodeId(node), "--api", address + ":" + CLUSTER_API_PORT));
+        }
+        return startInNamespace(LabNames.controllerNamespace(lab, node), launcher, arguments, LabNames.controllerLog(lab, node),
+                controllerRole(node), state);
+    }
+
+    private static String controllerRole(int node) {
+        return node == 0 ? CONTROLLER_ROLE : CONTROLLER_ROLE + (node + 1);
+    }
+
+    /** One etcd member in the first controller node's namespace: the store the lab's controller nodes share. */
+    private static void startEtcd(Topology topology, LabState state) {
+        String lab = topology.name();
+        String address = topology.controllerAddress(0);
+        String client = "http://" + address + ":" + ETCD_CLIENT_PORT;
+        String peer = "http://" + address + ":" + ETCD_PEER_PORT;
+        List<String> command = List.of("setsid", "nsenter", "--net=/run/netns/" + LabNames.controllerNamespace(lab, 0), "--",
+                "etcd", "--name", "e1", "--data-dir", LabNames.etcdDir(lab).toString(),
+                "--listen-client-urls", client, "--advertise-client-urls", client,
+                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                "--initial-cluster", "e1=" + peer, "--initial-cluster-state", "new");
+        try {
+            Process etcd = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(LabNames.etcdLog(lab).toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
+            state.agent("etcd", etcd.pid());
+        } catch (IOException e) {
+            throw new LabException("cannot start etcd (apt-get install etcd-server): " + e.getMessage(), e);
+        }
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (!Shell.run("ip", "netns", "exec", LabNames.controllerNamespace(lab, 0), "etcdctl", "--endpoints", client,
+                "endpoint", "health").ok()) {
+            if (System.nanoTime() > deadline) {
+                throw new LabException("etcd did not start; its log " + LabNames.etcdLog(lab) + " ends with:\n" + tail(LabNames.etcdLog(lab), 15));
+            }
+            sleep(100);
+        }
     }
 
     /**
@@ -184,25 +244,39 @@ public final class Lab {
      * its API answers. Agents keep forwarding meanwhile and reconnect by themselves.
      */
     public static void restartController(RunningLab lab, Launcher launcher) {
+        restartController(lab, 0, launcher);
+    }
+
+    /** Starts controller node {@code node} (0-based) again and waits until its API answers. */
+    public static void restartController(RunningLab lab, int node, Launcher launcher) {
         LabState state = LabState.load(lab.name()).orElseThrow(() -> new LabException("lab " + lab.name() + " has no journal"));
-        Process controller = startController(lab.topology(), launcher, state);
-        awaitController(lab.name(), controller).close();
+        Process controller = startController(lab.topology(), node, launcher, state);
+        awaitController(lab.name(), node, controller).close();
     }
 
     /** The PID of the lab's controller process as journaled last, if it is alive. */
     public static Optional<ProcessHandle> controllerProcess(String lab) {
+        return controllerProcess(lab, 0);
+    }
+
+    /** The PID of controller node {@code node} (0-based) as journaled last, if it is alive. */
+    public static Optional<ProcessHandle> controllerProcess(String lab, int node) {
         return LabState.load(lab).flatMap(state -> state.agents().stream()
-                        .filter(a -> a.host().equals(CONTROLLER_ROLE)).reduce((first, second) -> second))
+                        .filter(a -> a.host().equals(controllerRole(node))).reduce((first, second) -> second))
                 .flatMap(a -> ProcessHandle.of(a.pid())).filter(ProcessHandle::isAlive);
     }
 
-    /** Waits until the controller's API answers on its socket; returns a client of it. */
     private static ApiClient awaitController(String lab, Process controller) {
-        Path socket = LabNames.controllerSocket(lab);
+        return awaitController(lab, 0, controller);
+    }
+
+    /** Waits until controller node {@code node}'s API answers on its socket; returns a client of it. */
+    private static ApiClient awaitController(String lab, int node, Process controller) {
+        Path socket = LabNames.controllerSocket(lab, node);
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline && controller.isAlive()) {
             if (Files.exists(socket)) {
-                ApiClient client = ApiClient.connect(LabNames.controllerEndpoint(lab));
+                ApiClient client = ApiClient.connect("unix:" + socket);
                 try {
                     client.get("/v2.0/hosts");
                     return client;
@@ -212,8 +286,8 @@ public final class Lab {
             }
             sleep(50);
         }
-        throw new LabException("the controller did not start; its log " + LabNames.controllerLog(lab) + " ends with:\n"
-                + tail(LabNames.controllerLog(lab), 15));
+        throw new LabException("the controller did not start; its log " + LabNames.controllerLog(lab, node) + " ends with:\n"
+                + tail(LabNames.controllerLog(lab, node), 15));
     }
 
     private static void addNamespace(String namespace, LabState state) {
@@ -224,8 +298,13 @@ public final class Lab {
 
     private static Process startAgent(Topology topology, String host, Launcher launcher, LabState state) {
         String lab = topology.name();
+        List<String> controllers = new ArrayList<>();
+        for (int node = 0; node < topology.controllerNodes(); node++) {
+            controllers.add(topology.controllerAddress(node) + ":" + topology.controllerPort());
+        }
         List<String> arguments = List.of("agent",
-                "--controller", topology.controllerAddress() + ":" + topology.controllerPort(),
+                "--controller", String.join(",", controllers),
+                "--routes-file", LabNames.routesFile(lab, host).toString(),
                 "--tls-dir", LabNames.pkiDir(lab).toString(),
                 "--host", host,
                 "--vm-namespace-prefix", LabNames.vmNamespacePrefix(lab),

@@ -48,6 +48,38 @@ public final class LabNames {
         return prefix(lab) + "ctl";
     }
 
+    /** Controller node {@code index} (0-based) of a lab with several: node 0 is the single controller's namespace. */
+    public static String controllerNamespace(String lab, int index) {
+        return index == 0 ? controllerNamespace(lab) : prefix(lab) + "ctl" + (index + 1);
+    }
+
+    /** The id of controller node {@code index}, as {@code vnet controller --node-id} takes it. */
+    public static String controllerNodeId(int index) {
+        return "ctl" + (index + 1);
+    }
+
+    public static Path controllerSocket(String lab, int index) {
+        return index == 0 ? controllerSocket(lab) : labDir(lab).resolve("controller" + (index + 1) + ".sock");
+    }
+
+    public static Path controllerLog(String lab, int index) {
+        return index == 0 ? controllerLog(lab) : labDir(lab).resolve("controller" + (index + 1) + ".log");
+    }
+
+    /** The etcd member a lab with several controller nodes keeps their store in. */
+    public static Path etcdDir(String lab) {
+        return labDir(lab).resolve("etcd");
+    }
+
+    public static Path etcdLog(String lab) {
+        return labDir(lab).resolve("etcd.log");
+    }
+
+    /** Where each agent's routes are written after every change it applies, for tests and operators. */
+    public static Path routesFile(String lab, String host) {
+        return labDir(lab).resolve(host + ".routes.json");
+    }
+
     /** What every VM namespace's name starts with; the agents name the namespaces they create so. */
     public static String vmNamespacePrefix(String lab) {
         return prefix(lab) + "v-";

@@ -44,8 +44,15 @@ public record Topology(String name, Underlay underlay, @JsonAlias("registry") Co
     public record Underlay(String subnet, Integer mtu) {
     }
 
-    /** Where the controller listens for agents (its gRPC with mutual TLS); {@code registry:} is an old name for it. */
-    public record Controller(String address, Integer port) {
+    /**
+     * Where the controller listens for agents (its gRPC with mutual TLS); {@code registry:} is an old name
+     * for it. With {@code nodes} above 1 the lab runs that many controller nodes sharing an etcd store, at
+     * {@code address} and the addresses just below it.
+     */
+    public record Controller(String address, Integer port, Integer nodes) {
+        public Controller(String address, Integer port) {
+            this(address, port, null);
+        }
     }
 
     public record Host(String name, String address) {
@@ -86,10 +93,19 @@ public record Topology(String name, Underlay underlay, @JsonAlias("registry") Co
 
     /** The demo's topology, shipped inside the jar. */
     public static Topology demo() {
-        try (InputStream in = Topology.class.getResourceAsStream("demo.yaml")) {
-            return parse(in, "demo.yaml");
+        return builtIn("demo.yaml");
+    }
+
+    /** Two controller nodes on etcd and four hosts (examples/cluster.yaml), shipped inside the jar. */
+    public static Topology cluster() {
+        return builtIn("cluster.yaml");
+    }
+
+    private static Topology builtIn(String resource) {
+        try (InputStream in = Topology.class.getResourceAsStream(resource)) {
+            return parse(in, resource);
         } catch (IOException e) {
-            throw new LabException("cannot read the built-in demo topology", e);
+            throw new LabException("cannot read the built-in topology " + resource, e);
         }
     }
 
@@ -110,6 +126,16 @@ public record Topology(String name, Underlay underlay, @JsonAlias("registry") Co
         }
         IPAddress last = subnet(underlay.subnet(), "underlay").getUpper().increment(-1);
         return last.withoutPrefixLength().toCanonicalString();
+    }
+
+    /** How many controller nodes the lab runs (1: a single controller with its embedded store). */
+    public int controllerNodes() {
+        return controller != null && controller.nodes() != null ? controller.nodes() : 1;
+    }
+
+    /** The underlay address of controller node {@code index} (0-based): the controller's address, then downwards. */
+    public String controllerAddress(int index) {
+        return address(controllerAddress(), "controller").increment(-index).withoutPrefixLength().toCanonicalString();
     }
 
     public int controllerPort() {
@@ -137,7 +163,12 @@ public record Topology(String name, Underlay underlay, @JsonAlias("registry") Co
         IPAddress underlaySubnet = subnet(underlay.subnet(), "underlay");
         Set<String> names = new HashSet<>();
         Set<IPAddress> underlayAddresses = new HashSet<>();
-        underlayAddresses.add(requireInside(address(controllerAddress(), "controller"), underlaySubnet, "controller"));
+        if (controllerNodes() < 1 || controllerNodes() > 5) {
+            throw new LabException("controller.nodes must be 1-5, not " + controllerNodes());
+        }
+        for (int node = 0; node < controllerNodes(); node++) {
+            underlayAddresses.add(requireInside(address(controllerAddress(node), "controller"), underlaySubnet, "controller node " + (node + 1)));
+        }
         for (Host host : hosts) {
             requireName("host", host.name(), names);
             IPAddress address = requireInside(address(host.address(), "host " + host.name()), underlaySubnet, "host " + host.name());

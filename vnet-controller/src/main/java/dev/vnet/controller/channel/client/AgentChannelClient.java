@@ -68,10 +68,13 @@ public final class AgentChannelClient implements AutoCloseable {
             }
         }
 
-        /** 100 ms doubling to 5 s. */
+        /**
+         * 100 ms doubling to 2 s: an agent whose controller node died must find the new owner within a
+         * few seconds (the node's lease TTL plus one wait), and jitter spreads a thousand agents doing so.
+         */
         public static Options defaults() {
             String version = AgentChannelClient.class.getPackage().getImplementationVersion();
-            return new Options("vnet-agent/" + (version == null ? "dev" : version), Duration.ofMillis(100), Duration.ofSeconds(5));
+            return new Options("vnet-agent/" + (version == null ? "dev" : version), Duration.ofMillis(100), Duration.ofSeconds(2));
         }
     }
 
@@ -268,6 +271,9 @@ public final class AgentChannelClient implements AutoCloseable {
                 from.synced = true;
                 connected = true;
                 failedAttempts = 0;
+                log.info("channel of {} up at {} (version {}, {} VMs, {} routes, {} changed)", hostName, target, change.version(),
+                        change.current().attachmentsByVmId().size(), change.current().routes().size(),
+                        change.diff().isEmpty() ? "nothing" : change.diff());
             }
             from.requests.onNext(AgentMessage.newBuilder().setAck(Ack.newBuilder().setVersion(change.version())).build());
         }
@@ -301,9 +307,9 @@ public final class AgentChannelClient implements AutoCloseable {
             }
             Duration wait = backoff(status);
             if (LASTING_REFUSALS.contains(status.getCode())) {
-                log.warn("the controller ended the channel of {}: {}; retrying in {} ms", hostName, status, wait.toMillis());
+                log.warn("the controller ended the channel of {}: {}; retrying in {} ms", hostName, describe(status), wait.toMillis());
             } else {
-                log.info("channel of {} down ({}); reconnecting to {} in {} ms", hostName, status, target, wait.toMillis());
+                log.info("channel of {} down ({}); reconnecting to {} in {} ms", hostName, describe(status), target, wait.toMillis());
             }
             ManagedChannel next = channel;
             CompletableFuture.delayedExecutor(wait.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
@@ -312,6 +318,13 @@ public final class AgentChannelClient implements AutoCloseable {
                 startAttempt();
             });
         }
+    }
+
+    /** The status in one line: code, description, and the cause's message without its stack. */
+    private static String describe(Status status) {
+        Throwable cause = status.getCause();
+        return status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription())
+                + (cause == null ? "" : " (" + cause.getMessage() + ")");
     }
 
     private Duration backoff(Status status) {
