@@ -167,7 +167,8 @@ public record Topology(String name, Underlay underlay, @JsonAlias("registry") Co
             throw new LabException("controller.nodes must be 1-5, not " + controllerNodes());
         }
         for (int node = 0; node < controllerNodes(); node++) {
-            underlayAddresses.add(requireInside(address(controllerAddress(node), "controller"), underlaySubnet, "controller node " + (node + 1)));
+            String what = controllerNodes() == 1 ? "controller" : "controller node " + (node + 1);
+            underlayAddresses.add(requireInside(address(controllerAddress(node), what), underlaySubnet, what));
         }
         for (Host host : hosts) {
             requireName("host", host.name(), names);

@@ -42,6 +42,15 @@ class TopologyTest {
     }
 
     @Test
+    void theClusterTopologyPutsItsNodesBelowTheControllersAddress() {
+        Topology cluster = Topology.cluster();
+        assertThat(cluster.controllerNodes()).isEqualTo(2);
+        assertThat(cluster.controllerAddress(0)).isEqualTo("10.255.0.254");
+        assertThat(cluster.controllerAddress(1)).isEqualTo("10.255.0.253");
+        assertThat(Topology.demo().controllerNodes()).isEqualTo(1);
+    }
+
+    @Test
     void theDemoTopologyHasOverlappingNetworksAndASameHostPair() {
         Topology demo = Topology.demo();
         assertThat(demo.networks()).extracting(Topology.Network::subnet).containsOnly("10.0.0.0/24");
@@ -58,6 +67,8 @@ class TopologyTest {
             "'host: h1, ip: 10.0.0.1}'|'host: h9, ip: 10.0.0.1}'|vm b1: no host named 'h9'",
             "'underlay: {subnet: 10.255.0.0/24}'|'underlay: {subnet: 10.255.0.0/24, mtu: 100}'|underlay.mtu must be 576-65535",
             "'hosts:'|'controller: {address: 10.1.0.1}\nhosts:'|controller: 10.1.0.1 is outside the underlay",
+            "'hosts:'|'controller: {address: 10.255.0.0, nodes: 2}\nhosts:'|controller node 2: 10.254.255.255 is outside the underlay",
+            "'hosts:'|'controller: {nodes: 6}\nhosts:'|controller.nodes must be 1-5",
             "'address: 10.255.0.2'|'address: 10.255.0.254'|host h2: underlay address 10.255.0.254 is used twice",
             "'address: 10.255.0.2'|'address: 10.254.0.2'|host h2: 10.254.0.2 is outside the underlay",
             "'subnet: 10.255.0.0/24'|'subnet: banana'|underlay: subnet 'banana' must be IPv4 CIDR",
