@@ -110,6 +110,38 @@ class GoBgpdFixtureTest {
         }
     }
 
+    /**
+     * {@code gobgp global rib -a vpnv4 -j} as gobgpd 3.10 printed it for an eBGP-learned route (its
+     * MP_REACH_NLRI lists every NLRI of the UPDATE it came in; the path's own is "nlri"), plus an RD of
+     * type 1, a 4-octet-AS route target (printed in asdot) and a community the record does not decode.
+     */
+    @Test
+    void parsesGobgpRibJson() {
+        String json = """
+                {"65000:1:10.0.0.0/24":[{"nlri":{"prefix":"10.0.0.0/24","labels":[16],"rd":{"type":0,"admin":65000,"assigned":1}},\
+                "age":1795278925,"best":true,"attrs":[{"type":1,"value":0},\
+                {"type":2,"as_paths":[{"segment_type":2,"num":2,"asns":[65099,65100]}]},\
+                {"type":16,"value":[{"type":0,"subtype":2,"value":"65000:1"},{"type":3,"subtype":12,"tunnel_type":8}]},\
+                {"type":14,"nexthop":"10.255.0.1","afi":1,"safi":128,"value":[\
+                {"prefix":"10.0.0.0/24","labels":[16],"rd":{"type":0,"admin":65000,"assigned":1}},\
+                {"prefix":"10.0.1.0/24","labels":[17],"rd":{"type":0,"admin":65000,"assigned":1}}]}],\
+                "stale":false,"source-id":"10.255.0.99","neighbor-ip":"127.0.0.32"}],\
+                "10.0.0.1:5:10.11.0.0/24":[{"nlri":{"prefix":"10.11.0.0/24","labels":[1048575],"rd":{"type":1,"admin":"10.0.0.1","assigned":5}},\
+                "age":1795278208,"best":false,"attrs":[{"type":1,"value":2},{"type":2,"as_paths":[]},{"type":5,"value":200},\
+                {"type":16,"value":[{"type":2,"subtype":2,"value":"64086.59904:9"},{"type":3,"subtype":12,"tunnel_type":19},\
+                {"type":3,"subtype":11,"color":7}]},\
+                {"type":14,"nexthop":"10.255.0.3","afi":1,"safi":128,"value":[]}],"stale":false}]}
+                """;
+        List<Vpnv4Route> rib = GoBgpd.parseRib(json);
+        assertThat(rib).containsExactlyInAnyOrder(
+                new Vpnv4Route("65000:1", "10.0.0.0/24", 16, "10.255.0.1", List.of("65000:1"), List.of("vxlan"),
+                        List.of(), List.of(65099L, 65100L), null, true, "127.0.0.32"),
+                new Vpnv4Route("10.0.0.1:5", "10.11.0.0/24", 1048575, "10.255.0.3", List.of("4200000000:9"),
+                        List.of("geneve"), List.of("{\"type\":3,\"subtype\":11,\"color\":7}"), List.of(), 200L, false, null));
+        assertThat(GoBgpd.parseRib("{}")).isEmpty();
+        assertThat(GoBgpd.parseRib("")).isEmpty();
+    }
+
     private static Vpnv4Route awaitRoute(GoBgpd speaker, String prefix) throws InterruptedException {
         long deadline = System.nanoTime() + ROUTE_TIMEOUT.toNanos();
         while (true) {
