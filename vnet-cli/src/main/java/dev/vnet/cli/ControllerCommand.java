@@ -10,11 +10,10 @@ import dev.vnet.store.EmbeddedConfigStore;
 import dev.vnet.store.EtcdConfigStore;
 import dev.vnet.store.InMemoryConfigStore;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -52,11 +51,8 @@ final class ControllerCommand implements Callable<Integer> {
             + "(default: the --listen address).")
     String advertise;
 
-    @Option(names = "--ttl", defaultValue = "600", description = "Token lifetime: seconds, an ISO-8601 duration, or 'never' (default ${DEFAULT-VALUE}).")
-    String ttl;
-
-    @Option(names = "--skew", defaultValue = "5", description = "Clock skew receivers allow, seconds (default ${DEFAULT-VALUE}).")
-    long skewSeconds;
+    @Mixin
+    TokenOptions tokens;
 
     @Override
     public Integer call() throws Exception {
@@ -68,11 +64,9 @@ final class ControllerCommand implements Callable<Integer> {
         }
         TlsFiles tls = tlsDirectory == null ? null : new TlsFiles(tlsDirectory.resolve("ca.crt"),
                 tlsDirectory.resolve(Lab.CONTROLLER_CERTIFICATE + ".crt"), tlsDirectory.resolve(Lab.CONTROLLER_CERTIFICATE + ".key"));
-        RegistryConfig config = RegistryConfig.defaults()
-                .withTokenTtl(RegistryConfig.parseTokenTtl(ttl))
-                .withClockSkew(Duration.ofSeconds(skewSeconds));
-        ControllerProcess.Options options = new ControllerProcess.Options(listen == null ? null : address("--listen", listen), tls,
-                adminSocket, api == null ? null : address("--api", api), apiSocket, config, open(store));
+        RegistryConfig config = tokens.config();
+        ControllerProcess.Options options = new ControllerProcess.Options(listen == null ? null : TokenOptions.address("--listen", listen), tls,
+                adminSocket, api == null ? null : TokenOptions.address("--api", api), apiSocket, config, open(store));
         if (nodeId == null) {
             ControllerProcess.run(options);
             return 0;
@@ -102,17 +96,5 @@ final class ControllerCommand implements Callable<Integer> {
             return EtcdConfigStore.connect(endpoints);
         }
         return EmbeddedConfigStore.open(Path.of(store));
-    }
-
-    private static InetSocketAddress address(String option, String text) {
-        int colon = text.lastIndexOf(':');
-        if (colon < 1) {
-            throw new IllegalArgumentException(option + " takes IP:PORT, not '" + text + "'");
-        }
-        try {
-            return new InetSocketAddress(text.substring(0, colon), Integer.parseInt(text.substring(colon + 1)));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " takes IP:PORT, not '" + text + "'");
-        }
     }
 }

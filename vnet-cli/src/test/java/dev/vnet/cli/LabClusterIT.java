@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static dev.vnet.cli.VnetRun.vnet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -129,17 +130,5 @@ class LabClusterIT {
         String address = new ObjectMapper().readTree(created).path("vm").path("ip_address").asText();
         assertThat(Shell.run(Duration.ofSeconds(15), List.of("ip", "netns", "exec", lab.vm(stayingVm).namespace(), "ping", "-c", "3",
                 "-W", "2", address)).ok()).as(stayingVm + " -> the new blue5").isTrue();
-    }
-
-    private static String vnet(String... arguments) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        java.io.PrintStream original = System.out;
-        System.setOut(new java.io.PrintStream(out, true));
-        try {
-            assertThat(Vnet.commandLine().execute(arguments)).as("exit code of vnet " + String.join(" ", arguments)).isZero();
-        } finally {
-            System.setOut(original);
-        }
-        return out.toString();
     }
 }

@@ -43,6 +43,7 @@ import java.util.concurrent.TimeUnit;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static dev.vnet.cli.VnetRun.vnet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -187,18 +188,6 @@ class LabIT {
                 .containsPattern("host1 +pid \\d+ +alive +RUNNING")
                 .containsPattern("host2 +pid \\d+ +alive +RUNNING")
                 .containsPattern("controller +pid \\d+ +alive");
-    }
-
-    private static String vnet(String... arguments) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        java.io.PrintStream original = System.out;
-        System.setOut(new java.io.PrintStream(out, true));
-        try {
-            assertThat(Vnet.commandLine().execute(arguments)).as("exit code of vnet " + String.join(" ", arguments)).isZero();
-        } finally {
-            System.setOut(original);
-        }
-        return out.toString();
     }
 
     @Test

@@ -7,14 +7,8 @@ import dev.vnet.controller.channel.client.AgentChannelClient;
 import dev.vnet.registry.RegistryConfig;
 import dev.vnet.registry.pki.CertificateAuthority;
 import dev.vnet.registry.pki.TlsFiles;
-import dev.vnet.store.ConfigStore;
+import dev.vnet.store.ForwardingConfigStore;
 import dev.vnet.store.InMemoryConfigStore;
-import dev.vnet.store.KeyValue;
-import dev.vnet.store.Lease;
-import dev.vnet.store.Txn;
-import dev.vnet.store.TxnResult;
-import dev.vnet.store.Watch;
-import dev.vnet.store.WatchListener;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -29,7 +23,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -43,47 +36,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class ClusterNodeTest {
     /** One store shared by the nodes of this JVM, as an etcd cluster is shared by real nodes: closing a node leaves it open. */
-    private static final class SharedStore implements ConfigStore {
-        final InMemoryConfigStore inner = new InMemoryConfigStore();
+    private static final class SharedStore extends ForwardingConfigStore {
+        final InMemoryConfigStore inner;
 
-        @Override
-        public long revision() {
-            return inner.revision();
+        SharedStore() {
+            this(new InMemoryConfigStore());
         }
 
-        @Override
-        public Optional<KeyValue> get(String key) {
-            return inner.get(key);
-        }
-
-        @Override
-        public Range range(String prefix) {
-            return inner.range(prefix);
-        }
-
-        @Override
-        public TxnResult commit(Txn txn) {
-            return inner.commit(txn);
-        }
-
-        @Override
-        public Watch watch(String prefix, long fromRevision, WatchListener listener) {
-            return inner.watch(prefix, fromRevision, listener);
-        }
-
-        @Override
-        public Lease grantLease(Duration ttl) {
-            return inner.grantLease(ttl);
-        }
-
-        @Override
-        public void keepAlive(long leaseId) {
-            inner.keepAlive(leaseId);
-        }
-
-        @Override
-        public void revokeLease(long leaseId) {
-            inner.revokeLease(leaseId);
+        private SharedStore(InMemoryConfigStore inner) {
+            super(inner);
+            this.inner = inner;
         }
 
         @Override

@@ -15,7 +15,6 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -134,23 +133,11 @@ class ControllerTest {
     }
 
     /** The store, failing the commits of registry VM records while {@code failRegistryVms} is set. */
-    private static final class FailingStore implements dev.vnet.store.ConfigStore {
-        final InMemoryConfigStore inner = new InMemoryConfigStore();
+    private static final class FailingStore extends dev.vnet.store.ForwardingConfigStore {
         volatile boolean failRegistryVms;
 
-        @Override
-        public long revision() {
-            return inner.revision();
-        }
-
-        @Override
-        public Optional<dev.vnet.store.KeyValue> get(String key) {
-            return inner.get(key);
-        }
-
-        @Override
-        public dev.vnet.store.ConfigStore.Range range(String prefix) {
-            return inner.range(prefix);
+        FailingStore() {
+            super(new InMemoryConfigStore());
         }
 
         @Override
@@ -159,32 +146,7 @@ class ControllerTest {
                     && put.key().startsWith(RegistryService.STORE_PREFIX + "vms/"))) {
                 throw new IllegalStateException("the store is unavailable");
             }
-            return inner.commit(txn);
-        }
-
-        @Override
-        public dev.vnet.store.Watch watch(String prefix, long fromRevision, dev.vnet.store.WatchListener listener) {
-            return inner.watch(prefix, fromRevision, listener);
-        }
-
-        @Override
-        public dev.vnet.store.Lease grantLease(Duration ttl) {
-            return inner.grantLease(ttl);
-        }
-
-        @Override
-        public void keepAlive(long leaseId) {
-            inner.keepAlive(leaseId);
-        }
-
-        @Override
-        public void revokeLease(long leaseId) {
-            inner.revokeLease(leaseId);
-        }
-
-        @Override
-        public void close() {
-            inner.close();
+            return super.commit(txn);
         }
     }
 
