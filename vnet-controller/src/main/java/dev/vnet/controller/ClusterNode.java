@@ -154,6 +154,12 @@ public final class ClusterNode implements AutoCloseable {
         }
         if (registryChanged) {
             registry.refresh();
+            // A host deleted through the writer: nothing is to wait for it here either.
+            for (String host : publisher.appliedVersions().keySet()) {
+                if (registry.host(host).isEmpty()) {
+                    publisher.forgetHost(host);
+                }
+            }
         }
         if (graphChanged || registryChanged) {
             publisher.publish(events.getLast().revision(), publisher.connectedHosts());
