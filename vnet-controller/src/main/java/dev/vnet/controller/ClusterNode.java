@@ -153,13 +153,12 @@ public final class ClusterNode implements AutoCloseable {
             previous.close();
         }
         if (registryChanged) {
+            Set<String> hostsBefore = hostNames();
             registry.refresh();
-            // A host deleted through the writer: nothing is to wait for it here either.
-            for (String host : publisher.appliedVersions().keySet()) {
-                if (registry.host(host).isEmpty()) {
-                    publisher.forgetHost(host);
-                }
-            }
+            // A host deleted through the writer: nothing is to wait for it here either. (A host not yet
+            // created, whose agent connected early, is not forgotten: it was never there.)
+            hostsBefore.removeAll(hostNames());
+            hostsBefore.forEach(publisher::forgetHost);
         }
         if (graphChanged || registryChanged) {
             publisher.publish(events.getLast().revision(), publisher.connectedHosts());
@@ -211,6 +210,12 @@ public final class ClusterNode implements AutoCloseable {
             Thread.currentThread().interrupt();
             return new dev.vnet.controller.channel.SyncStatus(false, List.of("(interrupted)"));
         }
+    }
+
+    private Set<String> hostNames() {
+        Set<String> names = new java.util.HashSet<>();
+        registry.hosts().forEach(host -> names.add(host.name()));
+        return names;
     }
 
     private synchronized void writerChanged(boolean isWriter) {
