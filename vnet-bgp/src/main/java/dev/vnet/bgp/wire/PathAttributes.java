@@ -132,7 +132,7 @@ public final class PathAttributes {
         return atomicAggregate;
     }
 
-    /** AGGREGATOR as {@code as << 32 | address}, or -1. */
+    /** AGGREGATOR as {@code as << 32 | address}, or -1 (which the reserved AS 4294967295 could never mean here). */
     public long aggregator() {
         return aggregator;
     }

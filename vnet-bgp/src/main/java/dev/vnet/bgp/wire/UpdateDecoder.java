@@ -130,7 +130,7 @@ final class UpdateDecoder {
                 path = AsPath.merge(path, as4Path);
             }
             long aggregatorValue = aggregator;
-            if (!fourOctetAs && aggregator >= 0 && (aggregator >>> 32) == AsPath.AS_TRANS && as4Aggregator >= 0) {
+            if (!fourOctetAs && aggregator != -1 && (aggregator >>> 32) == AsPath.AS_TRANS && as4Aggregator != -1) {
                 aggregatorValue = as4Aggregator;
             }
             built = attributes.asPath(path).aggregator(aggregatorValue)

@@ -60,7 +60,7 @@ public final class UpdateWriter {
         }
         long aggregator = attributes.aggregator();
         boolean as4Aggregator = false;
-        if (aggregator >= 0) {
+        if (aggregator != -1) {
             long as = aggregator >>> 32;
             int flags = PathAttributes.FLAG_OPTIONAL | PathAttributes.FLAG_TRANSITIVE;
             if (fourOctetAs) {
