@@ -7,6 +7,9 @@ import dev.vnet.bgp.wire.Capability;
 import dev.vnet.bgp.wire.Keepalive;
 import dev.vnet.bgp.wire.Notification;
 import dev.vnet.bgp.wire.Open;
+import dev.vnet.bgp.wire.PathAttributes;
+import dev.vnet.bgp.wire.RawAttribute;
+import dev.vnet.bgp.wire.RouteRefresh;
 import dev.vnet.bgp.wire.RawMessages;
 import dev.vnet.bgp.wire.RouteDistinguisher;
 import dev.vnet.bgp.wire.Update;
@@ -133,6 +136,47 @@ class RawPeerIT {
             raw.send(RawPeer.open(65000, 90, routerId(41)));
             assertThat(raw.receive()).isInstanceOf(Open.class);
             assertThat(raw.receive()).isEqualTo(new Notification(BgpError.OPEN_MESSAGE, BgpError.BAD_PEER_AS));
+        }
+    }
+
+    @Test
+    void anUnknownOptionalTransitiveAttributeIsPassedOnWithPartialSet() throws Exception {
+        InetSocketAddress other = address(43);
+        speaker = BgpSpeaker.start(config(AS, 40, speakerAddress).peer(PeerConfig.of(rawAddress, AS).asPassive().asReflectorClient())
+                .peer(PeerConfig.of(other, AS).asReflectorClient()).build());
+        try (BgpSpeaker client = BgpSpeaker.start(config(AS, 43, other).peer(PeerConfig.of(speakerAddress, AS)).build());
+             RawPeer raw = new RawPeer(rawAddress, speakerAddress)) {
+            raw.establish(RawPeer.open(AS, 90, routerId(41)));
+            long rd = RouteDistinguisher.forHost(routerId(41), 1).value();
+            byte[] reach = RawMessages.mpReach(routerId(41), RawMessages.vpnNlri(5, rd, 0x0A050000, 16));
+            raw.send(RawMessages.update(reach, RawMessages.origin(0), RawMessages.asPath(),
+                    RawMessages.attribute(0xC0, 99, new byte[] {4, 2}), RawMessages.attribute(0x80, 98, new byte[] {1})));
+
+            await("reflected route at the other client", () -> client.locRibSize() == 1);
+            RawAttribute[] passedOn = client.bestPaths().getFirst().attributes().unknownTransitive();
+            assertThat(passedOn).hasSize(1);
+            assertThat(passedOn[0].type()).isEqualTo(99);
+            assertThat(passedOn[0].flags() & PathAttributes.FLAG_PARTIAL).isEqualTo(PathAttributes.FLAG_PARTIAL);
+            assertThat(passedOn[0].value()).containsExactly(4, 2);
+        }
+    }
+
+    @Test
+    void aRouteRefreshGetsTheWholeTableAgain() throws Exception {
+        startSpeaker(90);
+        speaker.originate(TestSpeakers.route(44, 3, "10.3.0.0/24"));
+        try (RawPeer raw = new RawPeer(rawAddress, speakerAddress)) {
+            raw.establish(RawPeer.open(AS, 90, routerId(41), new Capability.RouteRefresh()));
+            Update first = (Update) raw.receiveUntil(Update.class);
+            assertThat(first.reach().size()).isEqualTo(1);
+            assertThat(((Update) raw.receiveUntil(Update.class)).isEndOfRib()).isTrue();
+
+            raw.send(RouteRefresh.VPN_IPV4);
+
+            Update again = (Update) raw.receiveUntil(Update.class);
+            assertThat(again.reach()).isEqualTo(first.reach());
+            assertThat(again.attributes()).isEqualTo(first.attributes());
+            assertThat(((Update) raw.receiveUntil(Update.class)).isEndOfRib()).isTrue();
         }
     }
 }

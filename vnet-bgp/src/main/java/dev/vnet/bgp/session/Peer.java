@@ -4,6 +4,7 @@ import dev.vnet.bgp.wire.BgpError;
 import dev.vnet.bgp.wire.Notification;
 import dev.vnet.bgp.wire.RouteRefresh;
 import dev.vnet.bgp.wire.Update;
+import dev.vnet.wire.Ipv4Address;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -177,12 +178,14 @@ public final class Peer implements ConnectionOwner {
         if (!started || established != null) {
             return null;
         }
-        if (incoming != null) {
-            incoming.close(new Notification(BgpError.CEASE, BgpError.CEASE_CONNECTION_COLLISION),
-                    "replaced by a newer connection from the peer");
-        }
+        BgpConnection replaced = incoming;
         cancelRetry();
         incoming = new BgpConnection(this, false);
+        if (replaced != null) {
+            // the peer gave up on its earlier connection (it restarted, say): the new one takes its place
+            replaced.close(new Notification(BgpError.CEASE, BgpError.CEASE_CONNECTION_COLLISION),
+                    "replaced by a newer connection from the peer");
+        }
         return incoming;
     }
 
@@ -222,7 +225,7 @@ public final class Peer implements ConnectionOwner {
         cancelRetry();
         Negotiated negotiated = connection.negotiated();
         LOG.info("BGP peer {} (AS {}, id {}): Established ({} connection, hold {} s, {})", address, negotiated.remoteAs(),
-                dev.vnet.wire.Ipv4Address.toString(negotiated.remoteRouterId()), connection.isOutgoing() ? "outgoing" : "incoming",
+                Ipv4Address.toString(negotiated.remoteRouterId()), connection.isOutgoing() ? "outgoing" : "incoming",
                 negotiated.holdTime(), String.join(", ", negotiated.shared()));
         lastLogged = SessionState.ESTABLISHED;
         events.sessionEstablished(this, connection);

@@ -91,10 +91,6 @@ public final class Update implements BgpMessage {
         return vpnUnreachPresent && withdrawn.isEmpty() && reach.isEmpty() && attributes == null && ipv4PrefixCount == 0;
     }
 
-    boolean vpnUnreachPresent() {
-        return vpnUnreachPresent;
-    }
-
     /** IPv4 unicast prefixes in the classic withdrawn and NLRI fields (ignored). */
     public int ipv4PrefixCount() {
         return ipv4PrefixCount;
