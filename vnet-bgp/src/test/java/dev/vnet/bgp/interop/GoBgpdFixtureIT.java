@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * Needs the Debian package gobgpd (./vnet test and .ci/run install it); fails, not skips, without it.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
-class GoBgpdFixtureTest {
+class GoBgpdFixtureIT {
     private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(30); // gobgpd's first connect waits 5-10 s
     private static final Duration ROUTE_TIMEOUT = Duration.ofSeconds(10);
 
