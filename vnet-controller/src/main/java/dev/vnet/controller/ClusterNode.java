@@ -19,9 +19,10 @@
  *   it and follows again.
  * - Tokens: any node's registry answers its own agents' token requests from the followed state.
  *
- * Routes between nodes travel in the config store for now (every node can compute every host's routes
- * from the registry); the BGP L3VPN peering of issue 6 replaces that for routes, so that other vendors'
- * equipment can take part.
+ * Routes: with BGP configured (BgpRoutes), each node originates a VPN-IPv4 route per VM on its own hosts
+ * and peers with the other nodes (iBGP full mesh) and any other speaker (GoBGP, a router); its agents get
+ * the best paths of the networks they have VMs in, own and learned alike. Without it, every node reads
+ * every host's routes from the registry in the shared store.
  */
 package dev.vnet.controller;
 
@@ -29,6 +30,7 @@ import dev.vnet.controller.api.ApiServer;
 import dev.vnet.controller.api.ClusterApiDispatcher;
 import dev.vnet.controller.channel.AgentChannelService;
 import dev.vnet.controller.channel.HostStatePublisher;
+import dev.vnet.controller.cluster.BgpRoutes;
 import dev.vnet.controller.cluster.ClusterMembership;
 import dev.vnet.controller.cluster.WriterElection;
 import dev.vnet.controller.graph.ResourceGraph;
@@ -44,6 +46,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -60,7 +63,11 @@ public final class ClusterNode implements AutoCloseable {
      * @param agentsAddress where this node's agents connect (HOST:PORT): what redirects name
      * @param apiUrl        this node's REST API (http://HOST:PORT): where the others forward when it is the writer
      */
-    public record Identity(String nodeId, String agentsAddress, String apiUrl) {
+    public record Identity(String nodeId, String agentsAddress, String apiUrl, BgpRoutes.Config bgp) {
+        /** A node whose routes travel in the store only (no BGP). */
+        public Identity(String nodeId, String agentsAddress, String apiUrl) {
+            this(nodeId, agentsAddress, apiUrl, null);
+        }
     }
 
     private final ConfigStore store;
@@ -77,11 +84,15 @@ public final class ClusterNode implements AutoCloseable {
     private RegistryServer grpc;
     private ApiServer api;
 
-    private ClusterNode(ConfigStore store, RegistryService registry, ClusterMembership membership) {
+    private volatile BgpRoutes bgp;
+
+    private ClusterNode(ConfigStore store, RegistryService registry, ClusterMembership membership, boolean routesByBgp) {
         this.store = store;
         this.registry = registry;
         this.membership = membership;
-        this.publisher = new HostStatePublisher(new RegistryDesiredState(registry, this::graph), store.revision());
+        this.publisher = new HostStatePublisher(routesByBgp
+                ? new RegistryDesiredState(registry, this::graph, networks -> bgp == null ? Map.of() : bgp.routesOf(networks))
+                : new RegistryDesiredState(registry, this::graph), store.revision());
         this.dispatcher = new ClusterApiDispatcher(() -> election == null ? Optional.empty()
                 : election.writer().filter(w -> !w.id().equals(membership.self().id())).map(ClusterMembership.Member::api),
                 this::awaitLocally);
@@ -95,7 +106,12 @@ public final class ClusterNode implements AutoCloseable {
             RegistryService registry = new RegistryService(store, RegistryService.STORE_PREFIX, options.config());
             ClusterMembership membership = ClusterMembership.join(store, new ClusterMembership.Member(identity.nodeId(),
                     identity.agentsAddress(), identity.apiUrl(), PROTOCOL_VERSION), MEMBERSHIP_TTL);
-            node = new ClusterNode(store, registry, membership);
+            node = new ClusterNode(store, registry, membership, identity.bgp() != null);
+            if (identity.bgp() != null) {
+                int routerId = dev.vnet.wire.Ipv4Address.parse(identity.agentsAddress().substring(0, identity.agentsAddress().lastIndexOf(':')));
+                ClusterNode started = node;
+                node.bgp = BgpRoutes.start(identity.bgp(), routerId, started::routesChanged);
+            }
             node.serve(options);
             return node;
         } catch (IOException | RuntimeException e) {
@@ -123,7 +139,11 @@ public final class ClusterNode implements AutoCloseable {
         });
         grpc = RegistryServer.start(registry, options.agents(), options.tls(), options.adminSocket(),
                 List.of(new AgentChannelService(publisher, this::ownerElsewhere)));
-        membership.onChange(live -> publisher.endStreamsOfHostsNotOwned(host -> !membership.owns(host), this::ownerElsewhere));
+        membership.onChange(live -> {
+            publisher.endStreamsOfHostsNotOwned(host -> !membership.owns(host), this::ownerElsewhere);
+            originate();
+        });
+        originate();
         election = WriterElection.start(store, membership, this::writerChanged);
         api = ApiServer.start(dispatcher, options.api(), options.apiSocket());
         LOG.info("controller node {} ready: agents on {}, API on {}; live nodes {}", membership.self().id(), membership.self().agents(),
@@ -163,6 +183,9 @@ public final class ClusterNode implements AutoCloseable {
         if (graphChanged || registryChanged) {
             publisher.publish(events.getLast().revision(), publisher.connectedHosts());
         }
+        if (registryChanged) {
+            originate();
+        }
         followedRevision = events.getLast().revision();
     }
 
@@ -175,6 +198,7 @@ public final class ClusterNode implements AutoCloseable {
             @Override
             public void publish(long version, Set<String> hosts) {
                 publisher.publish(version, owned(hosts));
+                originate();
             }
 
             @Override
@@ -210,6 +234,38 @@ public final class ClusterNode implements AutoCloseable {
             Thread.currentThread().interrupt();
             return new dev.vnet.controller.channel.SyncStatus(false, List.of("(interrupted)"));
         }
+    }
+
+    /** With BGP: originate exactly the routes of the VMs on the hosts this node owns. */
+    private void originate() {
+        BgpRoutes routes = bgp;
+        if (routes == null) {
+            return;
+        }
+        List<BgpRoutes.OwnVm> own = new java.util.ArrayList<>();
+        for (dev.vnet.registry.Vm vm : registry.vms()) {
+            if (membership.owns(vm.host())) {
+                registry.host(vm.host()).ifPresent(host -> own.add(new BgpRoutes.OwnVm(vm.networkId(), vm.address(), host.address())));
+            }
+        }
+        routes.originateExactly(own);
+    }
+
+    /** BGP's best paths of some networks changed: this node's hosts with VMs in them get the new routes. */
+    private void routesChanged(Set<Long> networks) {
+        Set<String> hosts = new java.util.HashSet<>();
+        for (dev.vnet.registry.Vm vm : registry.vms()) {
+            if (networks.contains(vm.networkId()) && membership.owns(vm.host())) {
+                hosts.add(vm.host());
+            }
+        }
+        if (!hosts.isEmpty()) {
+            publisher.publish(publisher.publishedVersion(), hosts);
+        }
+    }
+
+    public Optional<BgpRoutes> bgp() {
+        return Optional.ofNullable(bgp);
     }
 
     private Set<String> hostNames() {
@@ -285,6 +341,9 @@ public final class ClusterNode implements AutoCloseable {
         }
         if (following != null) {
             following.close();
+        }
+        if (bgp != null) {
+            bgp.close();
         }
         Controller current = writer;
         if (current != null) {

@@ -29,11 +29,20 @@ import java.util.function.Supplier;
 public final class RegistryDesiredState implements DesiredStateSource {
     private final RegistryService registry;
     private final Supplier<ResourceGraph> graph;
+    /** Where routes come from instead of the registry (BGP, in a cluster), by network id; or null. */
+    private final java.util.function.Function<Set<Long>, Map<RouteKey, Route>> routesOfNetworks;
 
     /** @param graph the controller's graph, which exists only once the controller does */
     public RegistryDesiredState(RegistryService registry, Supplier<ResourceGraph> graph) {
+        this(registry, graph, null);
+    }
+
+    /** @param routesOfNetworks the routes of the given networks, from elsewhere than the registry (the BGP Loc-RIB) */
+    public RegistryDesiredState(RegistryService registry, Supplier<ResourceGraph> graph,
+                                java.util.function.Function<Set<Long>, Map<RouteKey, Route>> routesOfNetworks) {
         this.registry = registry;
         this.graph = graph;
+        this.routesOfNetworks = routesOfNetworks;
     }
 
     @Override
@@ -46,6 +55,7 @@ public final class RegistryDesiredState implements DesiredStateSource {
         }
         Map<String, VmAttachment> attachments = new HashMap<>();
         Set<String> networks = new LinkedHashSet<>();
+        Set<Long> networkIds = new LinkedHashSet<>();
         for (VmAssignment assignment : assignments.vms()) {
             Vm vm = assignment.vm();
             Optional<Resource> node = Optional.ofNullable(graph.get()).flatMap(g -> g.get(vm.name()));
@@ -54,6 +64,10 @@ public final class RegistryDesiredState implements DesiredStateSource {
             attachments.put(vm.name(), new VmAttachment(vm.name(), name, project, vm.networkId(), vm.address(),
                     assignment.subnet().prefixLength(), vm.mac(), vm.port(), assignment.key()));
             networks.add(vm.network());
+            networkIds.add(vm.networkId());
+        }
+        if (routesOfNetworks != null) {
+            return new HostState(host, attachments, routesOfNetworks.apply(networkIds));
         }
         Map<RouteKey, Route> routes = new HashMap<>();
         Map<String, Integer> hostAddresses = new HashMap<>();

@@ -3,7 +3,9 @@ package dev.vnet.controller;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vnet.controller.api.client.ApiClient;
 import dev.vnet.controller.channel.HostState;
+import dev.vnet.bgp.PeerConfig;
 import dev.vnet.controller.channel.client.AgentChannelClient;
+import dev.vnet.controller.cluster.BgpRoutes;
 import dev.vnet.registry.RegistryConfig;
 import dev.vnet.registry.pki.CertificateAuthority;
 import dev.vnet.registry.pki.TlsFiles;
@@ -73,17 +75,27 @@ class ClusterNodeTest {
     }
 
     private ClusterNode node(String id, TlsFiles tls) throws IOException {
+        return node(id, "127.0.0.1", tls, null);
+    }
+
+    private ClusterNode node(String id, String address, TlsFiles tls, BgpRoutes.Config bgp) throws IOException {
         int agents = freePort();
         int api = freePort();
-        ClusterNode node = ClusterNode.start(new ControllerProcess.Options(new InetSocketAddress("127.0.0.1", agents), tls, null,
-                new InetSocketAddress("127.0.0.1", api), null, RegistryConfig.defaults(), store),
-                new ClusterNode.Identity(id, "127.0.0.1:" + agents, "http://127.0.0.1:" + api));
+        ClusterNode node = ClusterNode.start(new ControllerProcess.Options(new InetSocketAddress(address, agents), tls, null,
+                new InetSocketAddress(address, api), null, RegistryConfig.defaults(), store),
+                new ClusterNode.Identity(id, address + ":" + agents, "http://" + address + ":" + api, bgp));
         toClose.add(node);
         return node;
     }
 
     private static String api(ClusterNode node) {
-        return "http://127.0.0.1:" + node.api().tcpAddress().orElseThrow().getPort();
+        InetSocketAddress address = node.api().tcpAddress().orElseThrow();
+        return "http://" + address.getHostString() + ":" + address.getPort();
+    }
+
+    private static String agents(ClusterNode node) {
+        InetSocketAddress address = node.agentsAddress().orElseThrow();
+        return address.getHostString() + ":" + address.getPort();
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
@@ -189,5 +201,66 @@ class ClusterNodeTest {
         }
         await("the new VM at its host", () -> vmNames(agents.get(leaverIndex)).contains("vm2"));
         await("its route at the other host", () -> agents.get(1 - leaverIndex).state().routes().size() == 3);
+    }
+
+    @Test
+    void withBgpTheNodesExchangeTheirHostsRoutesAsVpnRoutesAndAHostGetsOnlyItsNetworks() throws Exception {
+        CertificateAuthority ca = CertificateAuthority.create(directory.resolve("ca"), "vnet-ca");
+        Path certs = directory.resolve("certs");
+        TlsFiles tls = ca.issue("controller", List.of(InetAddress.getByName("127.0.0.1"), InetAddress.getByName("127.0.0.2")), certs);
+        int bgpPort = freePort();
+        InetSocketAddress bgpA = new InetSocketAddress("127.0.0.1", bgpPort);
+        InetSocketAddress bgpB = new InetSocketAddress("127.0.0.2", bgpPort);
+        ClusterNode a = node("a", "127.0.0.1", tls, new BgpRoutes.Config(BgpRoutes.DEFAULT_AS, bgpA,
+                List.of(PeerConfig.of(bgpB, BgpRoutes.DEFAULT_AS))));
+        ClusterNode b = node("b", "127.0.0.2", tls, new BgpRoutes.Config(BgpRoutes.DEFAULT_AS, bgpB,
+                List.of(PeerConfig.of(bgpA, BgpRoutes.DEFAULT_AS))));
+        await("both nodes to see each other", () -> a.membership().live().size() == 2 && b.membership().live().size() == 2);
+        await("a writer", () -> a.isWriter() != b.isWriter());
+        await("the BGP session", () -> a.bgp().orElseThrow().peers().getFirst().state() == dev.vnet.bgp.session.SessionState.ESTABLISHED);
+
+        // Three hosts: one of each node's in blue; the third (either node's) only in red.
+        List<String> hosts = new ArrayList<>();
+        for (int i = 0; hosts.size() < 2; i++) {
+            String host = "host" + i;
+            if (hosts.isEmpty() ? a.membership().owns(host) : b.membership().owns(host)) {
+                hosts.add(host);
+            }
+        }
+        hosts.add("only-red");
+        try (ApiClient api = ApiClient.connect(api(a))) {
+            String blue = create(api, "/v2.0/networks", "network", Map.of("name", "blue"));
+            create(api, "/v2.0/subnets", "subnet", Map.of("name", "s", "network_id", blue, "cidr", "10.0.0.0/24"));
+            String red = create(api, "/v2.0/networks", "network", Map.of("name", "red"));
+            create(api, "/v2.0/subnets", "subnet", Map.of("name", "s", "network_id", red, "cidr", "10.1.0.0/24"));
+            for (int i = 0; i < hosts.size(); i++) {
+                create(api, "/v2.0/hosts", "host", Map.of("name", hosts.get(i), "address", "10.255.0." + (i + 1)));
+                create(api, "/v2.0/vms", "vm", Map.of("name", "vm" + i, "host", hosts.get(i), "network_id", i < 2 ? blue : red));
+            }
+        }
+        List<String> targets = List.of(agents(a), agents(b));
+        AgentChannelClient.Options quick = new AgentChannelClient.Options("test", Duration.ofMillis(50), Duration.ofMillis(500));
+        List<AgentChannelClient> agents = new ArrayList<>();
+        for (String host : hosts) {
+            AgentChannelClient agent = AgentChannelClient.connect(targets, ca.issue(host, List.of(), certs), host, change -> {
+            }, quick);
+            toClose.add(agent);
+            agents.add(agent);
+        }
+        // Each blue host learns the other's VM from the other node by BGP: next hop = that host, encapsulation VNP.
+        await("blue's routes at both blue hosts", () -> agents.get(0).state().routes().size() == 2 && agents.get(1).state().routes().size() == 2);
+        for (AgentChannelClient agent : agents.subList(0, 2)) {
+            assertThat(agent.state().routes().values()).allSatisfy(route -> {
+                assertThat(route.encapsulation()).isEqualTo("vnp");
+                assertThat(route.hostName()).as("learned by BGP, which names no host").isEmpty();
+            });
+            assertThat(agent.state().routes().values()).extracting(route -> dev.vnet.wire.Ipv4Address.toString(route.hostAddress()))
+                    .containsExactlyInAnyOrder("10.255.0.1", "10.255.0.2");
+        }
+        await("red's route at its host", () -> agents.get(2).state().routes().size() == 1);
+        assertThat(agents.get(2).state().routes().values()).allSatisfy(route ->
+                assertThat(dev.vnet.wire.Ipv4Address.toString(route.address())).startsWith("10.1.0."));
+        assertThat(a.bgp().orElseThrow().locRibSize()).isEqualTo(3);
+        assertThat(b.bgp().orElseThrow().locRibSize()).isEqualTo(3);
     }
 }
