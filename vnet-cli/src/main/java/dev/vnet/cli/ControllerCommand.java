@@ -51,6 +51,17 @@ final class ControllerCommand implements Callable<Integer> {
             + "(default: the --listen address).")
     String advertise;
 
+    @Option(names = "--bgp", paramLabel = "IP:PORT", description = "With --node-id: speak BGP L3VPN here; the node "
+            + "originates its hosts' VM routes and gives its agents the routes it learns.")
+    String bgp;
+
+    @Option(names = "--bgp-peer", paramLabel = "IP:PORT[@AS]", description = "A BGP peer: another node (same AS) or any "
+            + "speaker (GoBGP, a router). Repeat for each.")
+    java.util.List<String> bgpPeers = new java.util.ArrayList<>();
+
+    @Option(names = "--asn", defaultValue = "64512", description = "The cluster's AS (2 octets; default ${DEFAULT-VALUE}).")
+    int asn;
+
     @Mixin
     TokenOptions tokens;
 
@@ -76,8 +87,18 @@ final class ControllerCommand implements Callable<Integer> {
             throw new IllegalArgumentException("a cluster node (--node-id) needs --listen (its agents) and --api (the other nodes forward to it)");
         }
         String host = advertise != null ? advertise : options.agents().getHostString();
+        dev.vnet.controller.cluster.BgpRoutes.Config routing = null;
+        if (bgp != null) {
+            java.util.List<dev.vnet.bgp.PeerConfig> peers = new java.util.ArrayList<>();
+            for (String peer : bgpPeers) {
+                int at = peer.indexOf('@');
+                long peerAs = at < 0 ? asn : Long.parseLong(peer.substring(at + 1));
+                peers.add(dev.vnet.bgp.PeerConfig.of(TokenOptions.address("--bgp-peer", at < 0 ? peer : peer.substring(0, at)), peerAs));
+            }
+            routing = new dev.vnet.controller.cluster.BgpRoutes.Config(asn, TokenOptions.address("--bgp", bgp), peers);
+        }
         ClusterNode node = ClusterNode.start(options, new ClusterNode.Identity(nodeId, host + ":" + options.agents().getPort(),
-                "http://" + host + ":" + options.api().getPort()));
+                "http://" + host + ":" + options.api().getPort(), routing));
         java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             node.close();

@@ -30,8 +30,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Two controller nodes on an etcd member and four hosts they split between them (the built-in
- * cluster topology), as root with real namespaces, agents and ping: VMs on hosts of different nodes
- * reach each other, routes go only where their network has a VM, and when a node is SIGKILLed its
+ * cluster topology), as root with real namespaces, agents and ping: the nodes exchange their hosts' VM
+ * routes by iBGP, VMs on hosts of different nodes reach each other, routes go only where their network
+ * has a VM, and when a node is SIGKILLed its
  * hosts move to the survivor within 5 s while established traffic loses nothing.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -83,6 +84,9 @@ class LabClusterIT {
             long redRoutes = 0;
             for (JsonNode route : routes(host)) {
                 redRoutes += route.path("network_id").asLong() == 200 ? 1 : 0;
+                // Learned from the nodes' BGP Loc-RIBs (which name no host), not read from the store.
+                assertThat(route.path("host").asText()).as(host + ": " + route).isEmpty();
+                assertThat(route.path("encapsulation").asText()).isEqualTo("vnp");
             }
             assertThat(redRoutes).as(host + "'s routes of red").isEqualTo(host.equals("host1") || host.equals("host2") ? 2 : 0);
         }

@@ -183,6 +183,8 @@ public final class Lab {
     /** The API port of controller nodes (on their underlay address) in a lab with several. */
     static final int CLUSTER_API_PORT = 47880;
     static final int ETCD_CLIENT_PORT = 2379;
+    /** The nodes of a lab's cluster peer by iBGP (full mesh) on the standard port. */
+    static final int BGP_PORT = 179;
     static final int ETCD_PEER_PORT = 2380;
 
     /**
@@ -200,7 +202,13 @@ public final class Lab {
             arguments.addAll(List.of("--store", LabNames.controllerStore(lab).toString()));
         } else {
             arguments.addAll(List.of("--store", "etcd://" + topology.controllerAddress(0) + ":" + ETCD_CLIENT_PORT,
-                    "--node-id", LabNames.controllerNodeId(node), "--api", address + ":" + CLUSTER_API_PORT));
+                    "--node-id", LabNames.controllerNodeId(node), "--api", address + ":" + CLUSTER_API_PORT,
+                    "--bgp", address + ":" + BGP_PORT));
+            for (int peer = 0; peer < topology.controllerNodes(); peer++) {
+                if (peer != node) {
+                    arguments.addAll(List.of("--bgp-peer", topology.controllerAddress(peer) + ":" + BGP_PORT));
+                }
+            }
         }
         return startInNamespace(LabNames.controllerNamespace(lab, node), launcher, arguments, LabNames.controllerLog(lab, node),
                 controllerRole(node), state);
