@@ -19,9 +19,11 @@
  *   it and follows again.
  * - Tokens: any node's registry answers its own agents' token requests from the followed state.
  *
- * Routes: with BGP configured (BgpRoutes), each node originates a VPN-IPv4 route per VM on its own hosts
- * and peers with the other nodes (iBGP full mesh) and any other speaker (GoBGP, a router); its agents get
- * the best paths of the networks they have VMs in, own and learned alike. Without it, every node reads
+ * Routes: with BGP configured (BgpRoutes), each node learns from its own hosts' agents which VMs they have
+ * set up (they report it on the channel after each change), originates a VPN-IPv4 route for each that
+ * the registry places there, and peers with the other nodes (iBGP full mesh) and any other speaker
+ * (GoBGP, a router); its agents get the best paths of the networks they have VMs in, own and learned
+ * alike. Without it, every node reads
  * every host's routes from the registry in the shared store.
  */
 package dev.vnet.controller;
@@ -85,6 +87,8 @@ public final class ClusterNode implements AutoCloseable {
     private ApiServer api;
 
     private volatile BgpRoutes bgp;
+    /** What each host's agent last reported it has set up (network id, address). */
+    private final Map<String, Set<dev.vnet.controller.channel.RouteKey>> reportedByHost = new java.util.concurrent.ConcurrentHashMap<>();
 
     private ClusterNode(ConfigStore store, RegistryService registry, ClusterMembership membership, boolean routesByBgp) {
         this.store = store;
@@ -138,7 +142,7 @@ public final class ClusterNode implements AutoCloseable {
             }
         });
         grpc = RegistryServer.start(registry, options.agents(), options.tls(), options.adminSocket(),
-                List.of(new AgentChannelService(publisher, this::ownerElsewhere)));
+                List.of(new AgentChannelService(publisher, this::ownerElsewhere, this::reported)));
         membership.onChange(live -> {
             publisher.endStreamsOfHostsNotOwned(host -> !membership.owns(host), this::ownerElsewhere);
             originate();
@@ -236,7 +240,17 @@ public final class ClusterNode implements AutoCloseable {
         }
     }
 
-    /** With BGP: originate exactly the routes of the VMs on the hosts this node owns. */
+    /** A host's agent reported the VMs it has set up: they are what this node originates for the host. */
+    private void reported(String host, Set<dev.vnet.controller.channel.RouteKey> routes) {
+        reportedByHost.put(host, Set.copyOf(routes));
+        originate();
+    }
+
+    /**
+     * With BGP: originate exactly the routes of the VMs the agents of this node's hosts report they have
+     * set up, and that the registry places there (an agent cannot announce an address it was not given).
+     * A host whose agent is away keeps its routes, as its VMs keep forwarding.
+     */
     private void originate() {
         BgpRoutes routes = bgp;
         if (routes == null) {
@@ -244,7 +258,8 @@ public final class ClusterNode implements AutoCloseable {
         }
         List<BgpRoutes.OwnVm> own = new java.util.ArrayList<>();
         for (dev.vnet.registry.Vm vm : registry.vms()) {
-            if (membership.owns(vm.host())) {
+            Set<dev.vnet.controller.channel.RouteKey> reported = reportedByHost.getOrDefault(vm.host(), Set.of());
+            if (membership.owns(vm.host()) && reported.contains(new dev.vnet.controller.channel.RouteKey(vm.networkId(), vm.address()))) {
                 registry.host(vm.host()).ifPresent(host -> own.add(new BgpRoutes.OwnVm(vm.networkId(), vm.address(), host.address())));
             }
         }

@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A controller node peering with GoBGP (the Debian package's gobgpd) over eBGP: the VPN-IPv4 routes the
- * node originates for its hosts' VMs appear in GoBGP's RIB with their RD, route target, label, next hop
+ * node originates for the VMs its hosts' agents report appear in GoBGP's RIB with their RD, route target, label, next hop
  * and encapsulation; a route injected into GoBGP for a network's route target reaches the agent of a host
  * with a VM in that network; withdrawals go both ways.
  */
@@ -77,6 +77,10 @@ class ClusterNodeGoBgpIT {
                         .body().path("vm").path("id").asText();
             }
 
+            // The node originates the VM's route once h1's agent reports it has set the VM up.
+            AgentChannelClient agent = AgentChannelClient.connect(List.of("127.0.0.1:" + ports.get(1)), ca.issue("h1", List.of(), certs),
+                    "h1", change -> {
+                    }, new AgentChannelClient.Options("test", Duration.ofMillis(50), Duration.ofMillis(500)));
             // The node's route, as GoBGP sees it.
             await("the VM's route in GoBGP's RIB", () -> rib(gobgp).stream().anyMatch(r -> r.prefix().equals("10.0.0.2/32")));
             GoBgpd.Vpnv4Route seen = rib(gobgp).stream().filter(r -> r.prefix().equals("10.0.0.2/32")).findFirst().orElseThrow();
@@ -86,11 +90,8 @@ class ClusterNodeGoBgpIT {
             assertThat(seen.nextHop()).isEqualTo("10.255.0.1");
             assertThat(seen.encapsulations()).as("VNP's tunnel type, which GoBGP has no name for").hasSize(1);
 
-            // A route from GoBGP for blue's route target reaches h1's agent.
-            AgentChannelClient agent = AgentChannelClient.connect(List.of("127.0.0.1:" + ports.get(1)), ca.issue("h1", List.of(), certs),
-                    "h1", change -> {
-                    }, new AgentChannelClient.Options("test", Duration.ofMillis(50), Duration.ofMillis(500)));
             try {
+                // A route from GoBGP for blue's route target reaches h1's agent.
                 gobgp.addVpnv4("65000:7", "10.0.0.99/32", (int) networkId, "10.255.0.50", List.of(BgpRoutes.DEFAULT_AS + ":" + networkId), "vxlan");
                 await("GoBGP's route at h1", () -> agent.state().routes().values().stream().anyMatch(r -> r.address() == Ipv4Address.parse("10.0.0.99")));
                 Route learned = agent.state().routes().values().stream().filter(r -> r.address() == Ipv4Address.parse("10.0.0.99"))

@@ -238,6 +238,10 @@ class ClusterNodeTest {
                 create(api, "/v2.0/vms", "vm", Map.of("name", "vm" + i, "host", hosts.get(i), "network_id", i < 2 ? blue : red));
             }
         }
+        // Routes are learned from the agents: none is originated before an agent reports its VMs set up.
+        Thread.sleep(300);
+        assertThat(a.bgp().orElseThrow().locRibSize() + b.bgp().orElseThrow().locRibSize()).isZero();
+
         List<String> targets = List.of(agents(a), agents(b));
         AgentChannelClient.Options quick = new AgentChannelClient.Options("test", Duration.ofMillis(50), Duration.ofMillis(500));
         List<AgentChannelClient> agents = new ArrayList<>();

@@ -26,14 +26,23 @@ public final class AgentChannelService extends AgentChannelGrpc.AgentChannelImpl
     /** For a host another node owns, that node's agents address; empty when this node owns it. */
     private final java.util.function.Function<String, java.util.Optional<String>> ownerElsewhere;
 
+    /** Told the routes (network id, address) of the VMs a host's agent has set up; see LocalRoutes in the proto. */
+    private final java.util.function.BiConsumer<String, java.util.Set<RouteKey>> localRoutes;
+
     public AgentChannelService(HostStatePublisher publisher) {
-        this(publisher, host -> java.util.Optional.empty());
+        this(publisher, host -> java.util.Optional.empty(), (host, routes) -> {
+        });
     }
 
-    /** @param ownerElsewhere for a host this node does not own, where its owner takes agents */
-    public AgentChannelService(HostStatePublisher publisher, java.util.function.Function<String, java.util.Optional<String>> ownerElsewhere) {
+    /**
+     * @param ownerElsewhere for a host this node does not own, where its owner takes agents
+     * @param localRoutes    told what each connected agent reports it has set up
+     */
+    public AgentChannelService(HostStatePublisher publisher, java.util.function.Function<String, java.util.Optional<String>> ownerElsewhere,
+                               java.util.function.BiConsumer<String, java.util.Set<RouteKey>> localRoutes) {
         this.publisher = publisher;
         this.ownerElsewhere = ownerElsewhere;
+        this.localRoutes = localRoutes;
     }
 
     /** The refusal for a host another node owns; the client finds the owner in a trailer ({@link #ownerIn}). */
@@ -87,6 +96,17 @@ public final class AgentChannelService extends AgentChannelGrpc.AgentChannelImpl
                         refuse(Status.INVALID_ARGUMENT.withDescription("the first message must be Hello"));
                     } else {
                         publisher.acknowledge(current, message.getAck().getVersion());
+                    }
+                }
+                case LOCAL_ROUTES -> {
+                    AgentSession current = session;
+                    if (current == null) {
+                        refuse(Status.INVALID_ARGUMENT.withDescription("the first message must be Hello"));
+                    } else {
+                        java.util.Set<RouteKey> routes = new java.util.HashSet<>();
+                        message.getLocalRoutes().getRoutesList().forEach(route ->
+                                routes.add(new RouteKey(Integer.toUnsignedLong(route.getNetworkId()), route.getAddress())));
+                        localRoutes.accept(current.host, routes);
                     }
                 }
                 default -> refuse(Status.INVALID_ARGUMENT.withDescription("unknown agent message " + message.getBodyCase()));

@@ -54,7 +54,8 @@ class OwnershipRedirectTest {
         RegistryService registry = new RegistryService(store, RegistryService.STORE_PREFIX, RegistryConfig.defaults());
         RegistryServer server = RegistryServer.start(registry, new InetSocketAddress("127.0.0.1", 0), tls, null,
                 List.of(new AgentChannelService(publisher, host -> ownerOfEveryHost.get().equals(self.get())
-                        ? Optional.empty() : Optional.of(ownerOfEveryHost.get()))));
+                        ? Optional.empty() : Optional.of(ownerOfEveryHost.get()), (host, routes) -> {
+                })));
         Node node = new Node(publisher, server, store);
         self.set(node.target());
         return node;

@@ -6,6 +6,8 @@ import dev.vnet.controller.channel.proto.AgentChannelGrpc;
 import dev.vnet.controller.channel.proto.AgentMessage;
 import dev.vnet.controller.channel.proto.ControllerMessage;
 import dev.vnet.controller.channel.proto.Hello;
+import dev.vnet.controller.channel.proto.LocalRoute;
+import dev.vnet.controller.channel.proto.LocalRoutes;
 import dev.vnet.registry.pki.TlsFiles;
 import io.grpc.Metadata;
 import io.grpc.ChannelCredentials;
@@ -276,6 +278,9 @@ public final class AgentChannelClient implements AutoCloseable {
                         change.diff().isEmpty() ? "nothing" : change.diff());
             }
             from.requests.onNext(AgentMessage.newBuilder().setAck(Ack.newBuilder().setVersion(change.version())).build());
+            if (change.full() || !change.diff().attachments().isEmpty()) {
+                from.requests.onNext(AgentMessage.newBuilder().setLocalRoutes(localRoutes(change.current())).build());
+            }
         }
     }
 
@@ -318,6 +323,14 @@ public final class AgentChannelClient implements AutoCloseable {
                 startAttempt();
             });
         }
+    }
+
+    /** The VMs this agent has set up, as the routes its controller node originates for the host. */
+    private static LocalRoutes localRoutes(HostState state) {
+        LocalRoutes.Builder routes = LocalRoutes.newBuilder();
+        state.attachmentsByVmId().values().forEach(vm -> routes.addRoutes(LocalRoute.newBuilder()
+                .setNetworkId((int) vm.networkId()).setAddress(vm.address())));
+        return routes.build();
     }
 
     /** The status in one line: code, description, and the cause's message without its stack. */
