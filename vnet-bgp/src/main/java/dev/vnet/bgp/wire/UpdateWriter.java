@@ -162,67 +162,69 @@ public final class UpdateWriter {
         if (room < VpnNlriList.MAX_ENCODED_LENGTH) {
             throw new IllegalArgumentException("path attributes of " + attributesLength + " octets leave no room for NLRI");
         }
-        int start = out.writerIndex();
-        writeHeader(out, BgpMessage.TYPE_UPDATE);
-        out.writeShort(0);
-        int totalAttributeLengthIndex = out.writerIndex();
-        out.writeShort(0);
-        out.writeByte(MP_FLAGS);
-        out.writeByte(PathAttributes.MP_REACH_NLRI);
-        int mpLengthIndex = out.writerIndex();
-        out.writeShort(0);
-        out.writeShort(Capability.Multiprotocol.AFI_IPV4);
-        out.writeByte(Capability.Multiprotocol.SAFI_MPLS_VPN);
+        int start = startMpUpdate(out, PathAttributes.MP_REACH_NLRI);
+        int mpLengthIndex = start + MP_LENGTH_OFFSET;
         out.writeByte(RouteDistinguisher.LENGTH + 4);
         out.writeLong(0);
         out.writeInt(nextHop);
         out.writeByte(0);
-        int index = from;
-        while (index < nlri.size()) {
-            int length = VpnNlriList.encodedLength(nlri.prefixLength(index));
-            if (length > room) {
-                break;
-            }
-            writeNlri(out, nlri.rd(index), nlri.address(index), nlri.prefixLength(index), nlri.labelEntry(index));
-            room -= length;
-            index++;
-        }
+        int index = writeFitting(out, nlri, from, room, false);
         int mpLength = out.writerIndex() - mpLengthIndex - 2;
         out.setShort(mpLengthIndex, mpLength);
         out.writeBytes(encodedAttributes, encodedAttributes.readerIndex(), attributesLength);
-        out.setShort(totalAttributeLengthIndex, 4 + mpLength + attributesLength);
+        out.setShort(start + TOTAL_ATTRIBUTE_LENGTH_OFFSET, 4 + mpLength + attributesLength);
         out.setShort(start + BgpMessage.LENGTH_OFFSET, out.writerIndex() - start);
         return index;
     }
 
     /** Writes one UPDATE withdrawing NLRI {@code from} onward, as many as fit; returns the index after the last one written. */
     public static int writeWithdraw(ByteBuf out, VpnNlriList nlri, int from) {
+        int start = startMpUpdate(out, PathAttributes.MP_UNREACH_NLRI);
+        int mpLengthIndex = start + MP_LENGTH_OFFSET;
+        int index = writeFitting(out, nlri, from, BgpMessage.MAX_LENGTH - WITHDRAW_OVERHEAD, true);
+        int mpLength = out.writerIndex() - mpLengthIndex - 2;
+        out.setShort(mpLengthIndex, mpLength);
+        out.setShort(start + TOTAL_ATTRIBUTE_LENGTH_OFFSET, 4 + mpLength);
+        out.setShort(start + BgpMessage.LENGTH_OFFSET, out.writerIndex() - start);
+        return index;
+    }
+
+    /** Where an UPDATE's total path attribute length is, after the header and an empty withdrawn-routes field. */
+    private static final int TOTAL_ATTRIBUTE_LENGTH_OFFSET = BgpMessage.HEADER_LENGTH + 2;
+    /** Where the length of the MP attribute that opens the path attributes is (after its flags and type). */
+    private static final int MP_LENGTH_OFFSET = TOTAL_ATTRIBUTE_LENGTH_OFFSET + 4;
+
+    /**
+     * Writes the start of an UPDATE that carries VPN-IPv4 routes in an MP attribute: the header, no
+     * withdrawn routes, the path attribute length and the attribute's length to fill in later (at the
+     * offsets above), then the attribute's AFI and SAFI. Returns where the message starts.
+     */
+    private static int startMpUpdate(ByteBuf out, int attributeType) {
         int start = out.writerIndex();
         writeHeader(out, BgpMessage.TYPE_UPDATE);
         out.writeShort(0);
-        int totalAttributeLengthIndex = out.writerIndex();
         out.writeShort(0);
         out.writeByte(MP_FLAGS);
-        out.writeByte(PathAttributes.MP_UNREACH_NLRI);
-        int mpLengthIndex = out.writerIndex();
+        out.writeByte(attributeType);
         out.writeShort(0);
         out.writeShort(Capability.Multiprotocol.AFI_IPV4);
         out.writeByte(Capability.Multiprotocol.SAFI_MPLS_VPN);
-        int room = BgpMessage.MAX_LENGTH - WITHDRAW_OVERHEAD;
+        return start;
+    }
+
+    /** Writes NLRI {@code from} onward while they fit in {@code room} octets; returns the index after the last one written. */
+    private static int writeFitting(ByteBuf out, VpnNlriList nlri, int from, int room, boolean withdraw) {
         int index = from;
         while (index < nlri.size()) {
             int length = VpnNlriList.encodedLength(nlri.prefixLength(index));
             if (length > room) {
                 break;
             }
-            writeNlri(out, nlri.rd(index), nlri.address(index), nlri.prefixLength(index), VpnNlriList.WITHDRAW_LABEL_ENTRY);
+            writeNlri(out, nlri.rd(index), nlri.address(index), nlri.prefixLength(index),
+                    withdraw ? VpnNlriList.WITHDRAW_LABEL_ENTRY : nlri.labelEntry(index));
             room -= length;
             index++;
         }
-        int mpLength = out.writerIndex() - mpLengthIndex - 2;
-        out.setShort(mpLengthIndex, mpLength);
-        out.setShort(totalAttributeLengthIndex, 4 + mpLength);
-        out.setShort(start + BgpMessage.LENGTH_OFFSET, out.writerIndex() - start);
         return index;
     }
 
