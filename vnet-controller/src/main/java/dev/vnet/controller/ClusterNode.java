@@ -18,6 +18,9 @@
  *   following, reloads once more and takes over the write path; one that stops being the writer drops
  *   it and follows again.
  * - Tokens: any node's registry answers its own agents' token requests from the followed state.
+ * - Fencing: the graph and the registry write through a FencedConfigStore, each write conditional on
+ *   the writer key still being the one this node won, so a writer that lost its role (paused past its
+ *   lease) cannot write even once more.
  *
  * Routes: with BGP configured (BgpRoutes), each node learns from its own hosts' agents which VMs they have
  * set up (they report it on the channel after each change), originates a VPN-IPv4 route for each that
@@ -34,6 +37,7 @@ import dev.vnet.controller.channel.AgentChannelService;
 import dev.vnet.controller.channel.HostStatePublisher;
 import dev.vnet.controller.cluster.BgpRoutes;
 import dev.vnet.controller.cluster.ClusterMembership;
+import dev.vnet.controller.cluster.FencedConfigStore;
 import dev.vnet.controller.cluster.WriterElection;
 import dev.vnet.controller.graph.ResourceGraph;
 import dev.vnet.registry.RegistryService;
@@ -73,6 +77,8 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     private final ConfigStore store;
+    /** What the graph and the registry write through: only while this node is the writer (FencedConfigStore). */
+    private final FencedConfigStore fenced;
     private final RegistryService registry;
     private final HostStatePublisher publisher;
     private final ClusterMembership membership;
@@ -90,8 +96,10 @@ public final class ClusterNode implements AutoCloseable {
     /** What each host's agent last reported it has set up (network id, address). */
     private final Map<String, Set<dev.vnet.controller.channel.RouteKey>> reportedByHost = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private ClusterNode(ConfigStore store, RegistryService registry, ClusterMembership membership, boolean routesByBgp) {
+    private ClusterNode(ConfigStore store, FencedConfigStore fenced, RegistryService registry, ClusterMembership membership,
+                        boolean routesByBgp) {
         this.store = store;
+        this.fenced = fenced;
         this.registry = registry;
         this.membership = membership;
         this.publisher = new HostStatePublisher(routesByBgp
@@ -107,10 +115,11 @@ public final class ClusterNode implements AutoCloseable {
         ConfigStore store = options.store();
         ClusterNode node = null;
         try {
-            RegistryService registry = new RegistryService(store, RegistryService.STORE_PREFIX, options.config());
+            FencedConfigStore fenced = new FencedConfigStore(store, WriterElection.KEY);
+            RegistryService registry = new RegistryService(fenced, RegistryService.STORE_PREFIX, options.config());
             ClusterMembership membership = ClusterMembership.join(store, new ClusterMembership.Member(identity.nodeId(),
                     identity.agentsAddress(), identity.apiUrl(), PROTOCOL_VERSION), MEMBERSHIP_TTL);
-            node = new ClusterNode(store, registry, membership, identity.bgp() != null);
+            node = new ClusterNode(store, fenced, registry, membership, identity.bgp() != null);
             if (identity.bgp() != null) {
                 int routerId = dev.vnet.wire.Ipv4Address.parse(identity.agentsAddress().substring(0, identity.agentsAddress().lastIndexOf(':')));
                 ClusterNode started = node;
@@ -129,7 +138,7 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     private void serve(ControllerProcess.Options options) throws IOException {
-        followed = new ResourceGraph(store);
+        followed = new ResourceGraph(fenced);
         following = store.watch("/", store.revision() + 1, new WatchListener() {
             @Override
             public void onEvents(List<Event> events) {
@@ -173,7 +182,7 @@ public final class ClusterNode implements AutoCloseable {
         boolean registryChanged = events.stream().anyMatch(e -> e.key().startsWith(RegistryService.STORE_PREFIX));
         if (graphChanged) {
             ResourceGraph previous = followed;
-            followed = new ResourceGraph(store);
+            followed = new ResourceGraph(fenced);
             previous.close();
         }
         if (registryChanged) {
@@ -289,14 +298,16 @@ public final class ClusterNode implements AutoCloseable {
         return names;
     }
 
-    private synchronized void writerChanged(boolean isWriter) {
+    private synchronized void writerChanged(boolean isWriter, long wonAtRevision) {
         if (isWriter) {
+            fenced.fence(wonAtRevision);
             registry.refresh();
-            Controller controller = new Controller(store, registry, writerSink());
+            Controller controller = new Controller(fenced, registry, writerSink());
             writer = controller;
             dispatcher.serveLocally(controller);
             publisher.publish(store.revision(), publisher.connectedHosts());
         } else {
+            fenced.fence(0);
             dispatcher.serveLocally(null);
             Controller previous = writer;
             writer = null;
@@ -305,7 +316,7 @@ public final class ClusterNode implements AutoCloseable {
             }
             registry.refresh();
             ResourceGraph old = followed;
-            followed = new ResourceGraph(store);
+            followed = new ResourceGraph(fenced);
             old.close();
         }
     }

@@ -267,4 +267,23 @@ class ClusterNodeTest {
         assertThat(a.bgp().orElseThrow().locRibSize()).isEqualTo(3);
         assertThat(b.bgp().orElseThrow().locRibSize()).isEqualTo(3);
     }
+
+    @Test
+    void aWriterThatLostItsKeyCannotWriteEvenOnce() throws Exception {
+        CertificateAuthority ca = CertificateAuthority.create(directory.resolve("ca"), "vnet-ca");
+        ClusterNode a = node("a", ca.issue("controller", List.of(InetAddress.getByName("127.0.0.1")), directory.resolve("certs")));
+        await("a to be the writer", a::isWriter);
+        Controller stale = a.controller().orElseThrow();
+        stale.createProject("before");
+
+        // Another node takes the key (as after a pause longer than a's lease): a's next write must not land.
+        store.put(dev.vnet.controller.cluster.WriterElection.KEY,
+                "{\"id\":\"z\",\"agents\":\"127.0.0.1:1\",\"api\":\"http://127.0.0.1:1\",\"protocolVersion\":1}"
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        long revision = store.revision();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> stale.createProject("after"))
+                .isInstanceOf(dev.vnet.controller.cluster.FencedConfigStore.NotWriterException.class);
+        assertThat(store.revision()).as("nothing written").isEqualTo(revision);
+        await("a to step down", () -> !a.isWriter());
+    }
 }

@@ -641,7 +641,12 @@ public final class RegistryService {
             }
         });
         if (!danglingRules.isEmpty()) {
-            store.commit(Txn.begin().then(danglingRules.toArray(Op[]::new)));
+            try {
+                store.commit(Txn.begin().then(danglingRules.toArray(Op[]::new)));
+            } catch (RuntimeException e) {
+                // A reader that may not write (a controller node that is not the writer): the writer cleans up.
+                log.warn("leaving {} dangling allow rules for the store's writer to delete: {}", danglingRules.size(), e.getMessage());
+            }
         }
         log.info("loaded {} networks, {} hosts, {} vms, {} allow rules, {} gateways", networks.size(), hosts.size(), vms.size(),
                 allowRules().size(), gateways().size());

@@ -100,6 +100,10 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             ApiError error = ApiError.from(e);
             reply = error.reply();
             refusal = error.type() + ": " + e.getMessage();
+        } catch (dev.vnet.controller.cluster.FencedConfigStore.NotWriterException e) {
+            ApiError error = new ApiError(503, "NotWriter", e.getMessage() + "; retry: the new writer takes it");
+            reply = error.reply();
+            refusal = error.type() + ": " + e.getMessage();
         } catch (RuntimeException e) {
             LOG.error("{} {} failed", method, uri, e);
             reply = new ApiError(500, "InternalError", "the controller failed to handle the request: " + e).reply();

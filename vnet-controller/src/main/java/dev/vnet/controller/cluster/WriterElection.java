@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /** The writer among the controller nodes; the algorithm is described at the top of this file. */
 public final class WriterElection implements AutoCloseable {
@@ -33,22 +33,25 @@ public final class WriterElection implements AutoCloseable {
 
     private final ConfigStore store;
     private final ClusterMembership membership;
-    private final Consumer<Boolean> onChange;
+    private final BiConsumer<Boolean, Long> onChange;
     private volatile Optional<ClusterMembership.Member> writer = Optional.empty();
+    /** The writer key's modification revision when this node won it: what its writes are fenced with. */
+    private volatile long wonAtRevision;
     private boolean isWriter;
     private Watch watch;
 
-    private WriterElection(ConfigStore store, ClusterMembership membership, Consumer<Boolean> onChange) {
+    private WriterElection(ConfigStore store, ClusterMembership membership, BiConsumer<Boolean, Long> onChange) {
         this.store = store;
         this.membership = membership;
         this.onChange = onChange;
     }
 
     /**
-     * Takes part in the election; {@code onChange} is told true when this node becomes the writer and
-     * false when it stops being it (on the store's watch thread, or this one for the first time).
+     * Takes part in the election; {@code onChange} is told (true, the writer key's revision to fence writes
+     * with) when this node becomes the writer and (false, 0) when it stops being it (on the store's watch
+     * thread, or this one for the first time).
      */
-    public static WriterElection start(ConfigStore store, ClusterMembership membership, Consumer<Boolean> onChange) {
+    public static WriterElection start(ConfigStore store, ClusterMembership membership, BiConsumer<Boolean, Long> onChange) {
         WriterElection election = new WriterElection(store, membership, onChange);
         ConfigStore.Range range = store.range(KEY);
         election.watch = store.watch(KEY, range.revision() + 1, new WatchListener() {
@@ -69,6 +72,11 @@ public final class WriterElection implements AutoCloseable {
     /** The writer as last seen, if there is one. */
     public Optional<ClusterMembership.Member> writer() {
         return writer;
+    }
+
+    /** The writer key's revision this node won it at (0 when it is not the writer): the fence of its writes. */
+    public long wonAtRevision() {
+        return wonAtRevision;
     }
 
     public synchronized boolean isWriter() {
@@ -101,10 +109,11 @@ public final class WriterElection implements AutoCloseable {
             }
         });
         boolean nowWriter = writer.map(w -> w.id().equals(membership.self().id())).orElse(false);
+        wonAtRevision = nowWriter ? current.map(KeyValue::modRevision).orElse(0L) : 0;
         if (nowWriter != isWriter) {
             isWriter = nowWriter;
             LOG.info("node {} {} the writer", membership.self().id(), nowWriter ? "is now" : "is no longer");
-            onChange.accept(nowWriter);
+            onChange.accept(nowWriter, wonAtRevision);
         }
     }
 
