@@ -264,8 +264,8 @@ class ClusterNodeTest {
         await("red's route at its host", () -> agents.get(2).state().routes().size() == 1);
         assertThat(agents.get(2).state().routes().values()).allSatisfy(route ->
                 assertThat(dev.vnet.wire.Ipv4Address.toString(route.address())).startsWith("10.1.0."));
-        assertThat(a.bgp().orElseThrow().locRibSize()).isEqualTo(3);
-        assertThat(b.bgp().orElseThrow().locRibSize()).isEqualTo(3);
+        await("every VM's route in both nodes' Loc-RIBs", () -> a.bgp().orElseThrow().locRibSize() == 3
+                && b.bgp().orElseThrow().locRibSize() == 3);
     }
 
     @Test
