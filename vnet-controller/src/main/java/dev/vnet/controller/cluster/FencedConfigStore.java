@@ -15,20 +15,17 @@ package dev.vnet.controller.cluster;
 
 import dev.vnet.store.Compare;
 import dev.vnet.store.ConfigStore;
+import dev.vnet.store.ForwardingConfigStore;
 import dev.vnet.store.KeyValue;
-import dev.vnet.store.Lease;
 import dev.vnet.store.Op;
 import dev.vnet.store.Txn;
 import dev.vnet.store.TxnResult;
-import dev.vnet.store.Watch;
-import dev.vnet.store.WatchListener;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
 /** A config store whose writes only the current writer may make; see the top of this file. */
-public final class FencedConfigStore implements ConfigStore {
+public final class FencedConfigStore extends ForwardingConfigStore {
     /** A write by a node that is not (or no longer) the writer. */
     public static final class NotWriterException extends IllegalStateException {
         public NotWriterException(String message) {
@@ -36,12 +33,11 @@ public final class FencedConfigStore implements ConfigStore {
         }
     }
 
-    private final ConfigStore delegate;
     private final String fenceKey;
     private volatile long fenceRevision;
 
     public FencedConfigStore(ConfigStore delegate, String fenceKey) {
-        this.delegate = delegate;
+        super(delegate);
         this.fenceKey = fenceKey;
     }
 
@@ -78,41 +74,6 @@ public final class FencedConfigStore implements ConfigStore {
             throw new NotWriterException("this controller node is no longer the writer (the writer key changed); nothing was written");
         }
         return new TxnResult(false, result.revision(), List.of());
-    }
-
-    @Override
-    public long revision() {
-        return delegate.revision();
-    }
-
-    @Override
-    public Optional<KeyValue> get(String key) {
-        return delegate.get(key);
-    }
-
-    @Override
-    public Range range(String prefix) {
-        return delegate.range(prefix);
-    }
-
-    @Override
-    public Watch watch(String prefix, long fromRevision, WatchListener listener) {
-        return delegate.watch(prefix, fromRevision, listener);
-    }
-
-    @Override
-    public Lease grantLease(Duration ttl) {
-        return delegate.grantLease(ttl);
-    }
-
-    @Override
-    public void keepAlive(long leaseId) {
-        delegate.keepAlive(leaseId);
-    }
-
-    @Override
-    public void revokeLease(long leaseId) {
-        delegate.revokeLease(leaseId);
     }
 
     /** The store is the node's, closed with it, not through this view. */

@@ -4,8 +4,9 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * A store that hands every call to another: tests subclass it to change one behaviour (fail some
- * writes, or not close a store other instances share) and keep the rest.
+ * A store that hands every call to another: a decorator subclasses it to change one behaviour (the
+ * controller's writer fences its writes; tests fail some writes, or share one store between nodes) and
+ * keeps the rest.
  */
 public class ForwardingConfigStore implements ConfigStore {
     protected final ConfigStore delegate;
