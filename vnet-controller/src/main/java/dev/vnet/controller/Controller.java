@@ -203,7 +203,17 @@ public final class Controller implements AutoCloseable {
                     + (portIds == null ? 0 : portIds.size()));
         }
         repairIfPending();
-        Resource vm = graph.createVm(projectId, name, hostId, portIds);
+        Resource vm;
+        try {
+            vm = graph.createVm(projectId, name, hostId, portIds);
+        } catch (GraphException refused) {
+            throw refused;
+        } catch (RuntimeException storeFailed) {
+            // The store failed while the graph wrote or undid the VM: what the graph now holds may not be
+            // what the registry holds; the next write reconciles the two.
+            repairPending = true;
+            throw storeFailed;
+        }
         return locked(() -> {
             RegistryVm wanted = registryVm(vm).orElseThrow(() -> new IllegalStateException(vm.id() + " was just created"));
             Vm created = registry.createVm(wanted.name(), wanted.network(), wanted.host(), wanted.address(), wanted.mac(), wanted.port());
