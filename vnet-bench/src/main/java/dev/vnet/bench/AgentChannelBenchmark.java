@@ -134,7 +134,7 @@ public final class AgentChannelBenchmark {
         this.options = options;
     }
 
-    private static String hostName(int index) {
+    static String hostName(int index) {
         return String.format("host-%05d", index);
     }
 
@@ -284,7 +284,7 @@ public final class AgentChannelBenchmark {
                 kib(connected.direct - before.direct) / agents);
     }
 
-    private static long percentile(long[] sorted, int percent) {
+    static long percentile(long[] sorted, int percent) {
         if (sorted.length == 0) {
             return 0;
         }
@@ -304,7 +304,7 @@ public final class AgentChannelBenchmark {
         return bytes / 1024.0;
     }
 
-    private static double seconds(long sinceNanos) {
+    static double seconds(long sinceNanos) {
         return (System.nanoTime() - sinceNanos) / 1e9;
     }
 
@@ -312,7 +312,7 @@ public final class AgentChannelBenchmark {
         System.err.printf("[agent-channel] " + format + "%n", arguments);
     }
 
-    private static void deleteRecursively(Path directory) throws IOException {
+    static void deleteRecursively(Path directory) throws IOException {
         try (var paths = Files.walk(directory)) {
             for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(path);
@@ -321,7 +321,7 @@ public final class AgentChannelBenchmark {
     }
 
     /** Used heap after full collections, resident set, and what Netty's allocator took outside the heap. */
-    private record Memory(long heap, long rss, long direct) {
+    record Memory(long heap, long rss, long direct) {
         static Memory measure() throws InterruptedException, IOException {
             for (int i = 0; i < 3; i++) {
                 System.gc();

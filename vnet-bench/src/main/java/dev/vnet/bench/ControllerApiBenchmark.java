@@ -13,7 +13,6 @@ import dev.vnet.registry.pki.CertificateAuthority;
 import dev.vnet.registry.pki.TlsFiles;
 import dev.vnet.store.InMemoryConfigStore;
 
-import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -82,9 +81,9 @@ public final class ControllerApiBenchmark {
             Path certificates = directory.resolve("certs");
             TlsFiles serverTls = ca.issue("controller", List.of(InetAddress.getByName("127.0.0.1")), certificates);
             for (int i = 0; i < agents; i++) {
-                ca.issue(hostName(i), List.of(), certificates);
+                ca.issue(AgentChannelBenchmark.hostName(i), List.of(), certificates);
             }
-            AgentChannelBenchmark.log("issued %d certificates in %.1f s", agents, seconds(started));
+            AgentChannelBenchmark.log("issued %d certificates in %.1f s", agents, AgentChannelBenchmark.seconds(started));
             controller = ControllerProcess.start(new ControllerProcess.Options(new InetSocketAddress("127.0.0.1", 0), serverTls, null,
                     new InetSocketAddress("127.0.0.1", 0), null, RegistryConfig.defaults(), new InMemoryConfigStore()));
 
@@ -101,7 +100,7 @@ public final class ControllerApiBenchmark {
             }
             List<String> hostIds = new ArrayList<>();
             for (int i = 0; i < agents; i++) {
-                Resource host = model.createHost(hostName(i), "10.255." + (i / 250) + "." + (i % 250 + 1)).value();
+                Resource host = model.createHost(AgentChannelBenchmark.hostName(i), "10.255." + (i / 250) + "." + (i % 250 + 1)).value();
                 hostIds.add(host.id());
                 for (int v = 0; v < vmsPerHost; v++) {
                     String port = model.createPort(subnetIds.get(i / hostsPerNetwork), "p" + i + "-" + v, null).value().id();
@@ -109,22 +108,22 @@ public final class ControllerApiBenchmark {
                 }
             }
             AgentChannelBenchmark.log("declared %d hosts, %d networks, %d VMs in %.1f s", agents, networks, agents * vmsPerHost,
-                    seconds(declaring));
+                    AgentChannelBenchmark.seconds(declaring));
 
-            long before = usedHeap();
-            long rssBefore = rss();
+            AgentChannelBenchmark.Memory before = AgentChannelBenchmark.Memory.measure();
             String target = "127.0.0.1:" + controller.agentsAddress().orElseThrow().getPort();
             long connecting = System.nanoTime();
             for (int i = 0; i < agents; i++) {
-                clients.add(AgentChannelBenchmark.AgentsProcess.connect(target, certificates, hostName(i)));
+                clients.add(AgentChannelBenchmark.AgentsProcess.connect(target, certificates, AgentChannelBenchmark.hostName(i)));
             }
             SyncStatus initial = model.awaitApplied(model.version(), Duration.ofSeconds(600));
             if (!initial.complete()) {
                 throw new IllegalStateException(initial.pendingHosts().size() + " agents never applied their state");
             }
-            double syncSeconds = seconds(connecting);
-            long heapPerAgent = (usedHeap() - before) / agents;
-            long rssPerAgent = (rss() - rssBefore) / agents;
+            double syncSeconds = AgentChannelBenchmark.seconds(connecting);
+            AgentChannelBenchmark.Memory connected = AgentChannelBenchmark.Memory.measure();
+            long heapPerAgent = (connected.heap() - before.heap()) / agents;
+            long rssPerAgent = (connected.rss() - before.rss()) / agents;
             AgentChannelBenchmark.log("all %d agents applied their state in %.1f s", agents, syncSeconds);
 
             String api = "http://127.0.0.1:" + controller.api().tcpAddress().orElseThrow().getPort();
@@ -172,44 +171,15 @@ public final class ControllerApiBenchmark {
             if (controller != null) {
                 controller.close();
             }
-            try (var paths = Files.walk(directory)) {
-                for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(path);
-                }
-            }
+            AgentChannelBenchmark.deleteRecursively(directory);
         }
     }
 
     private static void print(String call, long[] nanos) {
         long[] sorted = nanos.clone();
         Arrays.sort(sorted);
-        System.out.printf("| %s | %.2f | %.2f | %.2f |%n", call, percentile(sorted, 50) / 1e6, percentile(sorted, 99) / 1e6,
+        System.out.printf("| %s | %.2f | %.2f | %.2f |%n", call, AgentChannelBenchmark.percentile(sorted, 50) / 1e6,
+                AgentChannelBenchmark.percentile(sorted, 99) / 1e6,
                 sorted[sorted.length - 1] / 1e6);
-    }
-
-    private static long percentile(long[] sorted, int percent) {
-        int rank = (int) Math.ceil(percent / 100.0 * sorted.length);
-        return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
-    }
-
-    private static String hostName(int index) {
-        return String.format("host-%05d", index);
-    }
-
-    private static double seconds(long sinceNanos) {
-        return (System.nanoTime() - sinceNanos) / 1e9;
-    }
-
-    private static long usedHeap() throws InterruptedException {
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-            Thread.sleep(200);
-        }
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-    }
-
-    private static long rss() throws java.io.IOException {
-        return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(line -> line.startsWith("VmRSS:"))
-                .mapToLong(line -> Long.parseLong(line.replaceAll("\\D", "")) * 1024).findFirst().orElse(0);
     }
 }
