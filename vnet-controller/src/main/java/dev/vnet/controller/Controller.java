@@ -203,17 +203,9 @@ public final class Controller implements AutoCloseable {
                     + (portIds == null ? 0 : portIds.size()));
         }
         repairIfPending();
-        Resource vm;
-        try {
-            vm = graph.createVm(projectId, name, hostId, portIds);
-        } catch (GraphException refused) {
-            throw refused;
-        } catch (RuntimeException storeFailed) {
-            // The store failed while the graph wrote or undid the VM: what the graph now holds may not be
-            // what the registry holds; the next write reconciles the two.
-            repairPending = true;
-            throw storeFailed;
-        }
+        // The store may fail while the graph writes or undoes the VM: then what the graph holds may not be
+        // what the registry holds, and the next write reconciles the two.
+        Resource vm = repairingOnStoreFailure(() -> graph.createVm(projectId, name, hostId, portIds));
         return locked(() -> {
             RegistryVm wanted = registryVm(vm).orElseThrow(() -> new IllegalStateException(vm.id() + " was just created"));
             Vm created = registry.createVm(wanted.name(), wanted.network(), wanted.host(), wanted.address(), wanted.mac(), wanted.port());
@@ -270,16 +262,21 @@ public final class Controller implements AutoCloseable {
                 published(null, repaired);
                 LOG.info("reconciled the registry with the graph after a failed write; hosts touched: {}", repaired);
             }
-            try {
-                return action.get();
-            } catch (GraphException | dev.vnet.registry.RegistryException refused) {
-                throw refused;
-            } catch (RuntimeException storeFailed) {
-                repairPending = true;
-                throw storeFailed;
-            }
+            return repairingOnStoreFailure(action);
         } finally {
             registryWrites.unlock();
+        }
+    }
+
+    /** Runs {@code write}; a failure that is not a refusal (the store failed) schedules a reconcile before the next write. */
+    private <T> T repairingOnStoreFailure(Supplier<T> write) {
+        try {
+            return write.get();
+        } catch (GraphException | dev.vnet.registry.RegistryException refused) {
+            throw refused;
+        } catch (RuntimeException storeFailed) {
+            repairPending = true;
+            throw storeFailed;
         }
     }
 
