@@ -34,6 +34,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class AttachmentApplier implements HostStateListener {
     private static final Logger LOG = LoggerFactory.getLogger(AttachmentApplier.class);
+    private static final com.fasterxml.jackson.databind.ObjectWriter ROUTES_JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter();
 
     private final Agent agent;
     private final GuestNamespaces guests;
@@ -69,7 +71,7 @@ final class AttachmentApplier implements HostStateListener {
                 .toList();
         try {
             java.nio.file.Path temporary = routesFile.resolveSibling(routesFile.getFileName() + ".tmp");
-            new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(temporary.toFile(), routes);
+            ROUTES_JSON.writeValue(temporary.toFile(), routes);
             java.nio.file.Files.move(temporary, routesFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } catch (java.io.IOException e) {
