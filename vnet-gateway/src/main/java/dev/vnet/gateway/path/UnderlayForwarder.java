@@ -1,0 +1,187 @@
+package dev.vnet.gateway.path;
+
+import dev.vnet.dataplane.sys.PacketBuffer;
+import dev.vnet.wire.AddressRewrite;
+import dev.vnet.wire.InternetChecksum;
+import dev.vnet.wire.Ipv4Packet;
+import dev.vnet.wire.VnpHeader;
+
+import java.nio.ByteBuffer;
+
+/**
+ * VNP datagrams from VMs' hosts to the gateway, on one thread: checked as a VM's port checks them
+ * (well formed, expiry within bounds, token), except that the token is the gateway's: keyed with the
+ * network's gateway key over (source host, source port, inner source, inner destination, expiry), and
+ * the network is whichever key produces it ({@link NetworkKeys}, successes cached in
+ * {@link ValidatedTokens}). Then, decided without per-flow state where the issue asks for none:
+ * <ol>
+ *   <li>to the probe source: a health-check reply, its source translated to the backend's probe address;</li>
+ *   <li>from a DNAT backend's address and one of its VIP's listener ports: a reply, its source
+ *       translated to the VIP (stateless, so any gateway can return any flow);</li>
+ *   <li>from an unchanged-mode VIP: a reply from a VM that owns the VIP, passed as it is;</li>
+ *   <li>anything else is the VM's own egress: source translated to the gateway's public address and a
+ *       port of the {@link SnatTable}.</li>
+ * </ol>
+ * A return token the VM's host sent along (seed 003, FIG. 5) is the ingress token for the reverse
+ * direction; {@link IngressTokens#learn} keeps it. Partial checksums (VNP flag C) are completed here,
+ * because the public side takes finished packets. Every drop is counted by reason.
+ */
+public final class UnderlayForwarder {
+    private static final int TCP_CHECKSUM_OFFSET = 16;
+    private static final int UDP_CHECKSUM_OFFSET = 6;
+
+    private final GatewayContext context;
+    private final VnpHeader vnp = new VnpHeader();
+    private final Ipv4Packet ipv4 = new Ipv4Packet();
+    private final ValidatedTokens validated = new ValidatedTokens(1 << 14);
+    private NetworkKeys validatedWith = NetworkKeys.NONE;
+
+    public UnderlayForwarder(GatewayContext context) {
+        this.context = context;
+    }
+
+    /** Handles one datagram received from {@code sourceHost:sourcePort}. */
+    public void fromUnderlay(PacketBuffer packet, int index, int length, int sourceHost, int sourcePort) {
+        GatewayCounters counters = context.counters;
+        counters.underlayRxPackets.increment();
+        ByteBuffer buffer = packet.buffer();
+        if (!vnp.wrap(buffer, index, length)) {
+            counters.drop(GatewayDrop.MALFORMED_ENCAPSULATION);
+            return;
+        }
+        long now = context.nowSeconds();
+        long expiry = vnp.expiry();
+        if (expiry != VnpHeader.EXPIRY_NEVER) {
+            if (now > expiry + context.clockSkewSeconds()) {
+                counters.drop(GatewayDrop.TOKEN_EXPIRED);
+                return;
+            }
+            if (expiry > now + context.maxTokenLifeSeconds() + context.clockSkewSeconds()) {
+                counters.drop(GatewayDrop.EXPIRY_TOO_FAR);
+                return;
+            }
+        }
+        int inner = vnp.innerOffset();
+        if (!ipv4.wrap(buffer, inner, vnp.innerLength())) {
+            counters.drop(GatewayDrop.MALFORMED_ENCAPSULATION);
+            return;
+        }
+        int source = ipv4.source();
+        int destination = ipv4.destination();
+        NetworkKeys keys = context.keys();
+        int network = network(keys, sourceHost, sourcePort, source, destination, vnp.token(), expiry);
+        if (network < 0) {
+            counters.drop(GatewayDrop.BAD_TOKEN);
+            return;
+        }
+        long networkId = keys.networkId(network);
+        GatewayTables tables = context.tables();
+        int protocol = ipv4.protocol();
+        int ipLength = ipv4.totalLength();
+        boolean partial = (vnp.flags() & VnpHeader.FLAG_CHECKSUM_PARTIAL) != 0;
+        boolean ports = AddressRewrite.hasPorts(buffer, inner, ipv4.headerLength(), ipLength);
+        int l4 = ipv4.payloadOffset();
+
+        if (vnp.hasReturnToken() && !tables.isUnchangedVip(networkId, source)) {
+            context.tokens.learn(networkId, destination, source, sourceHost, sourcePort, vnp.returnToken(), vnp.returnExpiry(), now);
+        }
+        if (destination == context.probeSource) {
+            int probe = tables.probeOf(networkId, source);
+            if (probe == 0) {
+                counters.drop(GatewayDrop.UNKNOWN_DESTINATION);
+                return;
+            }
+            AddressRewrite.sourceAddress(buffer, inner, probe, partial);
+            toPublic(packet, inner, ipLength, protocol, partial);
+            return;
+        }
+        if (tables.vip(destination) != null || destination == context.publicAddress
+                || (destination & 0xFFFF_0000) == GatewayTables.PROBE_PREFIX) {
+            counters.drop(GatewayDrop.NOT_OUTSIDE); // hairpin through a VIP is not supported
+            return;
+        }
+        if (ports) {
+            VipService[] services = tables.dnatServicesOf(networkId, source);
+            if (services != null) {
+                int sourcePortOfVm = AddressRewrite.sourcePort(buffer, l4, protocol);
+                for (VipService service : services) {
+                    if (service.servesFrom(protocol, sourcePortOfVm)) {
+                        AddressRewrite.sourceAddress(buffer, inner, service.address(), partial);
+                        counters.dnatReplies.increment();
+                        toPublic(packet, inner, ipLength, protocol, partial);
+                        return;
+                    }
+                }
+            }
+        }
+        if (tables.isUnchangedVip(networkId, source)) {
+            counters.unchangedReplies.increment();
+            toPublic(packet, inner, ipLength, protocol, partial);
+            return;
+        }
+        if (!ports) {
+            counters.drop(GatewayDrop.NO_PORTS);
+            return;
+        }
+        int vmPort = AddressRewrite.sourcePort(buffer, l4, protocol);
+        int remotePort = protocol == Ipv4Packet.PROTOCOL_ICMP ? 0 : AddressRewrite.destinationPort(buffer, l4, protocol);
+        int publicPort = context.snat.outbound(protocol, networkId, source, vmPort, destination, remotePort, (int) now);
+        if (publicPort < 0) {
+            counters.drop(GatewayDrop.TRANSLATIONS_EXHAUSTED);
+            return;
+        }
+        AddressRewrite.source(buffer, inner, context.publicAddress, publicPort, partial);
+        counters.snatOutbound.increment();
+        toPublic(packet, inner, ipLength, protocol, partial);
+    }
+
+    private int network(NetworkKeys keys, int sourceHost, int sourcePort, int source, int destination, long token, long expiry) {
+        if (keys != validatedWith) {
+            if (!keys.sameAs(validatedWith)) {
+                validated.clear();
+            }
+            validatedWith = keys;
+        }
+        int cached = validated.network(sourceHost, sourcePort, source, destination, token, expiry);
+        if (cached >= 0) {
+            context.counters.tokenCacheHits.increment();
+            return cached;
+        }
+        for (int i = 0; i < keys.size(); i++) {
+            context.counters.tokenValidations.increment();
+            if (keys.token(i).compute(sourceHost, sourcePort, source, destination, expiry) == token) {
+                validated.put(sourceHost, sourcePort, source, destination, token, expiry, i);
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private void toPublic(PacketBuffer packet, int index, int ipLength, int protocol, boolean partial) {
+        if (partial) {
+            completeChecksum(packet.buffer(), index, ipLength, protocol);
+        }
+        if (context.egress.toPublic(packet, index, ipLength)) {
+            context.counters.publicTxPackets.increment();
+        } else {
+            context.counters.drop(GatewayDrop.SEND_FAILED);
+        }
+    }
+
+    /** What a NIC does for a partial checksum: sum the L4 bytes (the field holds the pseudo-header sum), fold, store. */
+    private static void completeChecksum(ByteBuffer buffer, int ipIndex, int ipLength, int protocol) {
+        int checksumOffset = protocol == Ipv4Packet.PROTOCOL_TCP ? TCP_CHECKSUM_OFFSET
+                : protocol == Ipv4Packet.PROTOCOL_UDP ? UDP_CHECKSUM_OFFSET : -1;
+        int headerLength = (buffer.get(ipIndex) & 0x0F) * 4;
+        int l4Length = ipLength - headerLength;
+        if (checksumOffset < 0 || l4Length < checksumOffset + 2) {
+            return;
+        }
+        int l4 = ipIndex + headerLength;
+        int checksum = InternetChecksum.fold(InternetChecksum.sum(buffer, l4, l4Length));
+        if (protocol == Ipv4Packet.PROTOCOL_UDP && checksum == 0) {
+            checksum = 0xFFFF;
+        }
+        buffer.putShort(l4 + checksumOffset, (short) checksum);
+    }
+}
