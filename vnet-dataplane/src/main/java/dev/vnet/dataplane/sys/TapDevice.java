@@ -18,6 +18,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 public final class TapDevice implements AutoCloseable {
     /** {@code _IOW('T', 202, int)}. */
     static final long TUNSETIFF = 0x400454CAL;
+    static final short IFF_TUN = 0x0001;
     static final short IFF_TAP = 0x0002;
     static final short IFF_NO_PI = 0x1000;
     static final short IFF_VNET_HDR = 0x4000;
@@ -54,6 +55,18 @@ public final class TapDevice implements AutoCloseable {
      *                 TCP super-frames of up to 64 KB (and accept them from us)
      */
     public static TapDevice create(String name, boolean offloads) {
+        return open(name, (short) (IFF_TAP | IFF_NO_PI | (offloads ? IFF_VNET_HDR : 0)), offloads);
+    }
+
+    /**
+     * Creates a TUN device: the same file descriptor interface at layer 3, every read and write one
+     * IPv4 (or IPv6) packet with no link header. A gateway's public side is one.
+     */
+    public static TapDevice createTun(String name) {
+        return open(name, (short) (IFF_TUN | IFF_NO_PI), false);
+    }
+
+    private static TapDevice open(String name, short flags, boolean offloads) {
         byte[] nameBytes = name.getBytes(StandardCharsets.US_ASCII);
         if (nameBytes.length == 0 || nameBytes.length >= IFNAMSIZ) {
             throw new IllegalArgumentException("interface name must be 1-15 characters: '" + name + "'");
@@ -66,7 +79,7 @@ public final class TapDevice implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ifreq = arena.allocate(IFREQ_SIZE);
             MemorySegment.copy(MemorySegment.ofArray(nameBytes), 0, ifreq, 0, nameBytes.length);
-            ifreq.set(JAVA_SHORT, IFNAMSIZ, (short) (IFF_TAP | IFF_NO_PI | (offloads ? IFF_VNET_HDR : 0)));
+            ifreq.set(JAVA_SHORT, IFNAMSIZ, flags);
             if (libc.ioctl(fd, TUNSETIFF, ifreq) < 0) {
                 NativeException failure = libc.failure("ioctl(TUNSETIFF, " + name + ")");
                 libc.close(fd);
