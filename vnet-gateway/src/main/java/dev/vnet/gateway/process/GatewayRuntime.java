@@ -14,7 +14,6 @@ import dev.vnet.gateway.path.IngressTokenSource;
 import dev.vnet.gateway.path.NetworkKeys;
 import dev.vnet.gateway.path.PublicForwarder;
 import dev.vnet.gateway.path.UnderlayForwarder;
-import dev.vnet.gateway.path.VipService;
 import dev.vnet.wire.Ipv4Address;
 import dev.vnet.wire.VnpHeader;
 import org.agrona.concurrent.SystemEpochClock;
@@ -148,14 +147,13 @@ public final class GatewayRuntime implements AutoCloseable {
      * Serves these VIPs with these network keys from now on: swaps the tables, keeps the namespace's
      * VIP routes in step, and points the health checker at the new backends.
      */
-    public synchronized void apply(List<VipService> services, NetworkKeys keys, long maxTokenLifeSeconds, long clockSkewSeconds,
+    public synchronized void apply(GatewayTables tables, NetworkKeys keys, long maxTokenLifeSeconds, long clockSkewSeconds,
                                    List<HealthChecker.Target> targets) {
         context.tokenRules(maxTokenLifeSeconds, clockSkewSeconds);
         context.keys(keys);
-        GatewayTables tables = new GatewayTables(services);
         context.tables(tables);
         Set<Integer> wanted = new HashSet<>();
-        services.forEach(service -> wanted.add(service.address()));
+        tables.services().forEach(service -> wanted.add(service.address()));
         for (int vip : wanted) {
             if (!routedVips.contains(vip)) {
                 ip("route", "replace", Ipv4Address.toString(vip) + "/32", "dev", settings.tunName());
