@@ -5,6 +5,7 @@ import dev.vnet.wire.Ipv4Address;
 import dev.vnet.wire.MacAddress;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Conversion between the registry's Java types and the gRPC messages ({@code dev.vnet.registry.api}),
@@ -35,12 +36,23 @@ public final class ApiMessages {
     public static dev.vnet.registry.api.Vm toMessage(Vm vm) {
         return dev.vnet.registry.api.Vm.newBuilder().setName(vm.name()).setNetwork(vm.network()).setNetworkId((int) vm.networkId())
                 .setHost(vm.host()).setAddress(Ipv4Address.toString(vm.address())).setMac(MacAddress.toString(vm.mac()))
-                .setPort(vm.port()).build();
+                .setPort(vm.port()).addAllAdditionalAddresses(texts(vm.additionalAddresses())).build();
     }
 
     public static Vm fromMessage(dev.vnet.registry.api.Vm message) {
         return new Vm(message.getName(), message.getNetwork(), Integer.toUnsignedLong(message.getNetworkId()), message.getHost(),
-                Ipv4Address.parse(message.getAddress()), MacAddress.parse(message.getMac()), message.getPort());
+                Ipv4Address.parse(message.getAddress()), MacAddress.parse(message.getMac()), message.getPort(),
+                addresses(message.getAdditionalAddressesList()));
+    }
+
+    /** Addresses in text form, for the repeated address fields. */
+    public static List<String> texts(List<Integer> addresses) {
+        return addresses.stream().map(Ipv4Address::toString).toList();
+    }
+
+    /** Addresses from their text form; an unparsable one throws IllegalArgumentException. */
+    public static List<Integer> addresses(List<String> texts) {
+        return texts.stream().map(Ipv4Address::parse).toList();
     }
 
     public static dev.vnet.registry.api.AllowRule toMessage(AllowRule rule) {
@@ -87,7 +99,8 @@ public final class ApiMessages {
             Vm v = vm.vm();
             message.addVms(dev.vnet.registry.api.VmAssignment.newBuilder().setName(v.name()).setNetwork(v.network())
                     .setNetworkId((int) v.networkId()).setSubnet(vm.subnet().toString()).setAddress(Ipv4Address.toString(v.address()))
-                    .setMac(MacAddress.toString(v.mac())).setPort(v.port()).setKey(ByteString.copyFrom(vm.key())));
+                    .setMac(MacAddress.toString(v.mac())).setPort(v.port()).setKey(ByteString.copyFrom(vm.key()))
+                    .addAllAdditionalAddresses(texts(v.additionalAddresses())));
         }
         for (GatewayAssignment gateway : assignments.gateways()) {
             var g = dev.vnet.registry.api.GatewayAssignment.newBuilder().setNetwork(gateway.gateway().network())
@@ -102,7 +115,7 @@ public final class ApiMessages {
     public static HostAssignments fromMessage(dev.vnet.registry.api.HostAssignments message) {
         var vms = message.getVmsList().stream().map(v -> new VmAssignment(
                 new Vm(v.getName(), v.getNetwork(), Integer.toUnsignedLong(v.getNetworkId()), message.getHost(), Ipv4Address.parse(v.getAddress()),
-                        MacAddress.parse(v.getMac()), v.getPort()),
+                        MacAddress.parse(v.getMac()), v.getPort(), addresses(v.getAdditionalAddressesList())),
                 Subnet.parse(v.getSubnet()), v.getKey().toByteArray())).toList();
         var gateways = message.getGatewaysList().stream().map(g -> new GatewayAssignment(
                 new Gateway(g.getNetwork(), message.getHost(), Ipv4Address.parse(g.getAddress()), g.getPort()),

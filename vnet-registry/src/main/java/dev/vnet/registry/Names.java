@@ -42,10 +42,15 @@ final class Names {
     /** An address a host can be reached at: not 0.0.0.0, multicast or broadcast. */
     static int unicastAddress(String what, String text) {
         int address = address(what, text);
-        if (address == 0 || Integer.compareUnsigned(address, 0xE000_0000) >= 0) {
+        if (!isUnicast(address)) {
             throw RegistryException.invalid(what + " " + text + " is not a unicast address");
         }
         return address;
+    }
+
+    /** Not 0.0.0.0, and below the multicast range (224.0.0.0 up, which also holds the broadcast address). */
+    static boolean isUnicast(int address) {
+        return address != 0 && Integer.compareUnsigned(address, 0xE000_0000) < 0;
     }
 
     static int address(String what, String text) {

@@ -1,6 +1,8 @@
 package dev.vnet.registry;
 
+import dev.vnet.registry.StoredRecords.GatewayKeyRecord;
 import dev.vnet.registry.StoredRecords.GatewayRecord;
+import dev.vnet.registry.StoredRecords.LegacyGatewayRecord;
 import dev.vnet.registry.StoredRecords.HostRecord;
 import dev.vnet.registry.StoredRecords.NetworkRecord;
 import dev.vnet.registry.StoredRecords.RuleRecord;
@@ -45,9 +47,25 @@ import java.util.function.Supplier;
  * (after a restart or a crash) rebuilds exactly the same state from the records. Reads (listings,
  * assignments, tokens) use the concurrent indexes without the lock.
  *
+ * <p><b>Gateways.</b> A network has a set of gateways (none to many, unique by name), each an agent
+ * identity with an underlay address and port: several gateway processes behind one ECMP address. They
+ * share the network's gateway key, made with the first gateway ({@link #setGateway}) and dropped with the
+ * last ({@link #deleteGateway}), never rotated in between, so any of them verifies any egress token of
+ * the network. A VM's egress (a destination outside its subnet) goes to one gateway chosen by rendezvous
+ * hashing of the VM's and the gateways' names ({@link NetworkGateways}): stable per VM, spread over the
+ * gateways. One identity may serve several networks, on one port or several; a network with gateways
+ * cannot be deleted. Every gateway receives its networks' keys in {@link #hostAssignments}.
+ *
+ * <p><b>Ingress tokens</b> ({@link #issueIngressToken}): a gateway of a network asks for a token that
+ * carries an outside address's packets to a VM of the network, keyed with that VM's key.
+ *
+ * <p><b>Additional addresses</b> ({@link #setVmAdditionalAddresses}): a VM may own more addresses than
+ * its own (Neutron's allowed address pairs, such as a load balancer's VIP the VM holds itself). They are
+ * stored with the VM and reach its host's agent in {@link #hostAssignments}; token issue ignores them.
+ *
  * <p>Identity checks belong to the caller of this class, except where the identity is an argument
- * ({@link #hostAssignments}, {@link #requestToken}); the gRPC layer allows admin methods only to
- * {@link #ADMIN_IDENTITY}.
+ * ({@link #hostAssignments}, {@link #requestToken}, {@link #issueIngressToken}); the gRPC layer allows
+ * admin methods only to {@link #ADMIN_IDENTITY}.
  */
 public final class RegistryService {
     /** The identity of the operator (a certificate CN, or anyone on the registry's Unix socket). */
@@ -72,7 +90,7 @@ public final class RegistryService {
     // Guarded by `mutations`: only mutations read them.
     private final TreeMap<Long, String> networkNamesById = new TreeMap<>();
     private final Map<Integer, String> hostNamesByAddress = new HashMap<>();
-    /** Per host identity: port to what uses it ("vm X", "the gateway of network N"). */
+    /** Per host or gateway identity: port to what uses it ("vm X", "the gateway of networks N, M"). */
     private final Map<String, TreeMap<Long, String>> portUsersByHost = new HashMap<>();
     /**
      * Whole MACs in use, with how many VMs use each. Assigned MACs (MAC_PREFIX plus a suffix) are unique
@@ -284,7 +302,7 @@ public final class RegistryService {
         });
     }
 
-    /** Deletes a network that has no VMs and no gateway; NOT_FOUND if it does not exist. */
+    /** Deletes a network that has no VMs and no gateways; NOT_FOUND if it does not exist. */
     public Network deleteNetwork(String name) {
         Names.check("network", name);
         return mutate(() -> {
@@ -292,9 +310,10 @@ public final class RegistryService {
             if (entry == null) {
                 throw RegistryException.notFound("network " + name + " does not exist");
             }
-            if (!entry.vmsByAddress.isEmpty() || entry.gateway != null) {
+            NetworkGateways gateways = entry.gateways;
+            if (!entry.vmsByAddress.isEmpty() || gateways != null) {
                 throw RegistryException.failedPrecondition("network " + name + " still has "
-                        + (entry.vmsByAddress.isEmpty() ? "a gateway" : entry.vmsByAddress.size() + " vms"));
+                        + (entry.vmsByAddress.isEmpty() ? gateways.byName().size() + " gateways" : entry.vmsByAddress.size() + " vms"));
             }
             store.delete(key(StoredRecords.NETWORKS + name));
             networks.remove(name);
@@ -356,6 +375,60 @@ public final class RegistryService {
         });
     }
 
+    /**
+     * Makes {@code addresses} the VM's additional addresses (Neutron's allowed address pairs: a load
+     * balancer's VIP the VM holds itself), replacing the ones it had; an empty list removes them. They are
+     * kept in ascending order, so the same addresses in another order are no change and write nothing.
+     * Each must be unicast, listed once and not the VM's own address. They need not be in the VM's
+     * subnet (VIPs are often public addresses) and other VMs may list them too (a VIP that moves between
+     * VMs). The VM's host agent learns them from {@link #hostAssignments}; token issue ignores them.
+     */
+    public Vm setVmAdditionalAddresses(String vm, List<Integer> addresses) {
+        Names.check("vm", vm);
+        if (addresses == null) {
+            throw RegistryException.invalid("the additional addresses of vm " + vm + " are missing; an empty list removes them");
+        }
+        return mutate(() -> {
+            VmEntry entry = vms.get(vm);
+            if (entry == null) {
+                throw RegistryException.notFound("vm " + vm + " does not exist");
+            }
+            Vm current = entry.vm();
+            List<Integer> checked = additionalAddresses(vm, current.address(), addresses);
+            if (checked.equals(current.additionalAddresses())) {
+                return current;
+            }
+            Vm updated = current.withAdditionalAddresses(checked);
+            store.put(key(StoredRecords.VMS + vm), StoredRecords.encode(record(updated, entry.key())));
+            VmEntry replacement = new VmEntry(updated, entry.key(), entry.host(), entry.network());
+            entry.network().vmsByAddress.put(updated.address(), replacement);
+            vms.put(vm, replacement);
+            log.info("vm {} has additional addresses {}", vm, updated.additionalAddresses().stream().map(Ipv4Address::toString).toList());
+            return updated;
+        });
+    }
+
+    /** {@code addresses} checked as a VM's additional addresses, in ascending unsigned order. */
+    private static List<Integer> additionalAddresses(String vm, int ownAddress, List<Integer> addresses) {
+        TreeSet<Integer> sorted = new TreeSet<>(Integer::compareUnsigned);
+        for (Integer address : addresses) {
+            if (address == null) {
+                throw RegistryException.invalid("an additional address of vm " + vm + " is missing");
+            }
+            String text = Ipv4Address.toString(address);
+            if (!Names.isUnicast(address)) {
+                throw RegistryException.invalid("additional address " + text + " of vm " + vm + " is not a unicast address");
+            }
+            if (address == ownAddress) {
+                throw RegistryException.invalid("additional address " + text + " is vm " + vm + "'s own address");
+            }
+            if (!sorted.add(address)) {
+                throw RegistryException.invalid("additional address " + text + " of vm " + vm + " is listed twice");
+            }
+        }
+        return List.copyOf(sorted);
+    }
+
     public AllowRule allowPair(String sourceVm, String destinationVm) {
         Names.check("source vm", sourceVm);
         Names.check("destination vm", destinationVm);
@@ -381,9 +454,13 @@ public final class RegistryService {
     }
 
     /**
-     * Makes {@code name} (an agent identity) the gateway of {@code network}. The same parameters again
-     * return the existing gateway with its key unchanged; different ones replace it with a new key, so
-     * tokens issued for the old gateway stop verifying.
+     * Adds gateway {@code name} (an agent identity) to {@code network}'s gateway set, or replaces the
+     * gateway of that name in it. The network's gateway key is made with its first gateway and kept while
+     * it has any, so every gateway of the network verifies every egress token and a change of gateways
+     * invalidates none. The same parameters again return the existing gateway and write nothing.
+     *
+     * <p>A gateway's port on its identity is taken like a VM's: no VM of a host of that name may use it.
+     * One identity may serve several networks on the same port (one gateway process for many networks).
      *
      * @param address the gateway's underlay address, or null/empty for that of the registered host {@code name}
      */
@@ -412,23 +489,61 @@ public final class RegistryService {
                 gatewayAddress = requested;
             }
             Gateway gateway = new Gateway(network, name, gatewayAddress, gatewayPort);
-            GatewayEntry current = entry.gateway;
-            if (current != null && current.gateway().equals(gateway)) {
+            NetworkGateways current = entry.gateways;
+            Optional<Gateway> replaced = current == null ? Optional.empty() : current.named(name);
+            if (replaced.isPresent() && replaced.get().equals(gateway)) {
                 return gateway;
             }
             String user = portUsers(name).get((long) gatewayPort);
-            boolean ownPort = current != null && current.gateway().name().equals(name) && current.gateway().port() == gatewayPort;
-            if (user != null && !ownPort) {
+            if (user != null && gatewayNetworks(name, gatewayPort).isEmpty()) {
                 throw RegistryException.alreadyExists("port " + gatewayPort + " on host " + name + " is already used by " + user);
             }
-            byte[] key = new byte[VnpToken.KEY_LENGTH];
-            random.nextBytes(key);
-            store.put(key(StoredRecords.GATEWAYS + network), StoredRecords.encode(record(gateway, key)));
-            if (current != null) {
-                portUsers(current.gateway().name()).remove((long) current.gateway().port());
+            NetworkGateways updated;
+            if (current == null) {
+                byte[] key = new byte[VnpToken.KEY_LENGTH];
+                random.nextBytes(key);
+                updated = new NetworkGateways(key, List.of(gateway));
+                store.commit(Txn.begin().then(
+                        Op.put(key(StoredRecords.GATEWAY_KEYS + network), StoredRecords.encode(new GatewayKeyRecord(network, key))),
+                        Op.put(key(StoredRecords.gatewayKey(network, name)), StoredRecords.encode(record(gateway)))));
+            } else {
+                updated = current.with(gateway);
+                store.put(key(StoredRecords.gatewayKey(network, name)), StoredRecords.encode(record(gateway)));
             }
-            index(entry, gateway, key);
-            log.info("set {}", gateway);
+            entry.gateways = updated;
+            replaced.ifPresent(old -> updateGatewayPort(old.name(), old.port()));
+            updateGatewayPort(name, gatewayPort);
+            log.info("set {}{}", gateway, current == null ? " with a new network gateway key" : "");
+            return gateway;
+        });
+    }
+
+    /**
+     * Removes gateway {@code name} from {@code network}'s set; with the last one the network's gateway key
+     * is dropped (in the same transaction), so a later first gateway gets a new one. NOT_FOUND if the
+     * network has no gateway of that name.
+     */
+    public Gateway deleteGateway(String network, String name) {
+        Names.check("network", network);
+        Names.check("gateway", name);
+        return mutate(() -> {
+            NetworkEntry entry = networks.get(network);
+            if (entry == null) {
+                throw RegistryException.notFound("network " + network + " does not exist");
+            }
+            NetworkGateways current = entry.gateways;
+            Gateway gateway = (current == null ? Optional.<Gateway>empty() : current.named(name)).orElseThrow(() ->
+                    RegistryException.notFound("network " + network + " has no gateway " + name));
+            NetworkGateways remaining = current.without(name);
+            if (remaining == null) {
+                store.commit(Txn.begin().then(Op.delete(key(StoredRecords.gatewayKey(network, name))),
+                        Op.delete(key(StoredRecords.GATEWAY_KEYS + network))));
+            } else {
+                store.delete(key(StoredRecords.gatewayKey(network, name)));
+            }
+            entry.gateways = remaining;
+            updateGatewayPort(name, gateway.port());
+            log.info("deleted {}{}", gateway, remaining == null ? " and the network's gateway key" : "");
             return gateway;
         });
     }
@@ -467,29 +582,33 @@ public final class RegistryService {
         return rules;
     }
 
+    /** Every network's gateways, by network and name. */
     public List<Gateway> gateways() {
-        return networks.values().stream().map(e -> e.gateway).filter(g -> g != null).map(GatewayEntry::gateway)
-                .sorted(Comparator.comparing(Gateway::network)).toList();
+        return networks.values().stream().map(e -> e.gateways).filter(g -> g != null).flatMap(g -> g.byName().stream())
+                .sorted(Comparator.comparing(Gateway::network).thenComparing(Gateway::name)).toList();
     }
 
     // ---------------------------------------------------------------- agents
 
     /**
-     * Everything the agent of host {@code identity} serves, with the keys: the only way keys leave the
-     * registry. NOT_FOUND when the identity is neither a registered host nor any network's gateway.
+     * Everything the agent of host or gateway {@code identity} serves, with the keys: the only way keys
+     * leave the registry. The VMs come with their additional addresses; the gateways are one per network
+     * the identity is a gateway of, each with that network's gateway key. NOT_FOUND when the identity is
+     * neither a registered host nor any network's gateway.
      */
     public HostAssignments hostAssignments(String identity) {
         Host host = identity == null ? null : hosts.get(identity);
         List<VmAssignment> ownVms = vms.values().stream().filter(e -> e.host().name().equals(identity))
                 .sorted(Comparator.comparing(e -> e.vm().name()))
                 .map(e -> new VmAssignment(e.vm(), e.network().network.subnet(), e.key())).toList();
-        List<GatewayAssignment> ownGateways = networks.values().stream()
-                .filter(e -> e.gateway != null && e.gateway.gateway().name().equals(identity))
-                .sorted(Comparator.comparing(e -> e.network.name()))
-                .map(e -> {
-                    GatewayEntry gateway = e.gateway;
-                    return new GatewayAssignment(gateway.gateway(), e.network.id(), e.network.subnet(), gateway.key());
-                }).toList();
+        List<GatewayAssignment> ownGateways = new ArrayList<>();
+        networks.values().stream().sorted(Comparator.comparing(e -> e.network.name())).forEach(e -> {
+            NetworkGateways gateways = e.gateways;
+            if (gateways != null) {
+                gateways.named(identity).ifPresent(gateway ->
+                        ownGateways.add(new GatewayAssignment(gateway, e.network.id(), e.network.subnet(), gateways.key())));
+            }
+        });
         if (host == null && ownGateways.isEmpty()) {
             throw RegistryException.notFound("no host or gateway named " + identity + " is registered");
         }
@@ -505,6 +624,17 @@ public final class RegistryService {
      */
     public TokenGrant requestToken(String callerHost, String sourceVm, int destinationAddress, String destinationNetwork) {
         return issuer.issue(callerHost, sourceVm, destinationAddress, destinationNetwork);
+    }
+
+    /**
+     * Issues a token for gateway {@code callerIdentity}'s packets from outside address {@code sourceAddress}
+     * to the VM with {@code destinationAddress} in {@code network}; see {@link TokenIssuer} for the checks
+     * and their order. The grant is the VM's host and port, kind VM.
+     *
+     * @param callerIdentity the authenticated identity of the calling gateway agent
+     */
+    public TokenGrant issueIngressToken(String callerIdentity, String network, int sourceAddress, int destinationAddress) {
+        return issuer.issueIngress(callerIdentity, network, sourceAddress, destinationAddress);
     }
 
     // ---------------------------------------------------------------- internals
@@ -569,24 +699,48 @@ public final class RegistryService {
         });
     }
 
-    private void index(NetworkEntry network, Gateway gateway, byte[] key) {
-        portUsers(gateway.name()).put((long) gateway.port(), "the gateway of network " + gateway.network());
-        network.gateway = new GatewayEntry(gateway, key);
+    /** The networks (by name) where identity {@code name} is a gateway on {@code port}. */
+    private List<String> gatewayNetworks(String name, int port) {
+        return networks.values().stream().filter(e -> {
+            NetworkGateways gateways = e.gateways;
+            return gateways != null && gateways.named(name).filter(g -> g.port() == port).isPresent();
+        }).map(e -> e.network.name()).sorted().toList();
+    }
+
+    /**
+     * Brings the port user entry of a gateway port in line with the gateway sets, after they changed:
+     * the port is used while any network has gateway {@code name} on it, and the entry names them all.
+     */
+    private void updateGatewayPort(String name, int port) {
+        List<String> served = gatewayNetworks(name, port);
+        if (served.isEmpty()) {
+            portUsers(name).remove((long) port);
+        } else {
+            portUsers(name).put((long) port, gatewayPortUser(served));
+        }
+    }
+
+    /** What uses a gateway port, for refusals: "the gateway of network blue", "... of networks blue, red". */
+    private static String gatewayPortUser(List<String> servedNetworks) {
+        return "the gateway of network" + (servedNetworks.size() == 1 ? " " : "s ") + String.join(", ", servedNetworks);
     }
 
     private static VmRecord record(Vm vm, byte[] key) {
-        return new VmRecord(vm.name(), vm.network(), vm.host(), Ipv4Address.toString(vm.address()), MacAddress.toString(vm.mac()), vm.port(), key);
+        return new VmRecord(vm.name(), vm.network(), vm.host(), Ipv4Address.toString(vm.address()), MacAddress.toString(vm.mac()), vm.port(), key,
+                vm.additionalAddresses().stream().map(Ipv4Address::toString).toList());
     }
 
-    private static GatewayRecord record(Gateway gateway, byte[] key) {
-        return new GatewayRecord(gateway.network(), gateway.name(), Ipv4Address.toString(gateway.address()), gateway.port(), key);
+    private static GatewayRecord record(Gateway gateway) {
+        return new GatewayRecord(gateway.network(), gateway.name(), Ipv4Address.toString(gateway.address()), gateway.port());
     }
 
     /**
      * Rebuilds the indexes from the records (read at one revision), in dependency order. A record that
      * cannot be read, or names a network or host that does not exist, stops the start: serving a partial
      * state would hand out addresses and ports already taken. Only an allow rule naming a missing VM is
-     * repaired (deleted), since it allows nothing and would otherwise apply to a future VM of that name.
+     * repaired (deleted), since it allows nothing and would otherwise apply to a future VM of that name;
+     * and gateway records of the single-gateway layout are rewritten in the current one
+     * ({@link StoredRecords}). The repairs are one transaction, tried only by a registry that may write.
      */
     private void load() {
         List<KeyValue> records = store.range(prefix).entries();
@@ -602,16 +756,8 @@ public final class RegistryService {
             HostRecord record = StoredRecords.decode(key, value, HostRecord.class);
             index(loaded(key, () -> new Host(Names.check("host", record.name()), Names.unicastAddress("host address", record.address()))));
         });
-        forEachRecord(records, StoredRecords.GATEWAYS, (key, value) -> {
-            GatewayRecord record = StoredRecords.decode(key, value, GatewayRecord.class);
-            NetworkEntry network = networks.get(record.network());
-            if (network == null || record.key() == null || record.key().length != VnpToken.KEY_LENGTH) {
-                throw new IllegalStateException("store record " + key + ": unknown network " + record.network() + " or a key that is not 32 bytes");
-            }
-            Gateway gateway = loaded(key, () -> new Gateway(record.network(), Names.check("gateway", record.name()),
-                    Names.unicastAddress("gateway address", record.address()), Names.port("gateway port", record.port())));
-            index(network, gateway, record.key());
-        });
+        List<Op> repairs = new ArrayList<>();
+        loadGateways(records, repairs);
         forEachRecord(records, StoredRecords.VMS, (key, value) -> {
             VmRecord record = StoredRecords.decode(key, value, VmRecord.class);
             NetworkEntry network = networks.get(record.network());
@@ -621,8 +767,13 @@ public final class RegistryService {
             if (record.key() == null || record.key().length != VnpToken.KEY_LENGTH) {
                 throw new IllegalStateException("store record " + key + ": the key is not " + VnpToken.KEY_LENGTH + " bytes");
             }
-            Vm vm = loaded(key, () -> new Vm(Names.check("vm", record.name()), record.network(), network.network.id(), record.host(),
-                    Names.address("vm address", record.address()), MacAddress.parse(record.mac()), record.port()));
+            Vm vm = loaded(key, () -> {
+                int address = Names.address("vm address", record.address());
+                List<String> additional = record.additionalAddresses() == null ? List.of() : record.additionalAddresses();
+                return new Vm(Names.check("vm", record.name()), record.network(), network.network.id(), record.host(), address,
+                        MacAddress.parse(record.mac()), record.port(),
+                        additionalAddresses(record.name(), address, additional.stream().map(a -> Names.address("additional address", a)).toList()));
+            });
             if (!network.network.subnet().contains(vm.address()) || network.vmsByAddress.containsKey(vm.address())
                     || portUsers(vm.host()).containsKey((long) vm.port())
                     || network.vmsByAddress.values().stream().anyMatch(other -> other.vm().mac() == vm.mac())) {
@@ -630,26 +781,107 @@ public final class RegistryService {
             }
             index(vm, Arrays.copyOf(record.key(), record.key().length));
         });
-        List<Op> danglingRules = new ArrayList<>();
         forEachRecord(records, StoredRecords.RULES, (key, value) -> {
             RuleRecord record = StoredRecords.decode(key, value, RuleRecord.class);
             if (vms.containsKey(record.source()) && vms.containsKey(record.destination())) {
                 index(new AllowRule(record.source(), record.destination()));
             } else {
                 log.warn("deleting allow rule {} -> {}: a vm it names does not exist", record.source(), record.destination());
-                danglingRules.add(Op.delete(key));
+                repairs.add(Op.delete(key));
             }
         });
-        if (!danglingRules.isEmpty()) {
+        if (!repairs.isEmpty()) {
             try {
-                store.commit(Txn.begin().then(danglingRules.toArray(Op[]::new)));
+                store.commit(Txn.begin().then(repairs.toArray(Op[]::new)));
             } catch (RuntimeException e) {
-                // A reader that may not write (a controller node that is not the writer): the writer cleans up.
-                log.warn("leaving {} dangling allow rules for the store's writer to delete: {}", danglingRules.size(), e.getMessage());
+                // A reader that may not write (a controller node that is not the writer): the writer repairs.
+                log.warn("leaving {} store repairs (dangling allow rules, gateway records to rewrite) for the store's writer: {}",
+                        repairs.size(), e.getMessage());
             }
         }
         log.info("loaded {} networks, {} hosts, {} vms, {} allow rules, {} gateways", networks.size(), hosts.size(), vms.size(),
                 allowRules().size(), gateways().size());
+    }
+
+    /**
+     * Loads the gateway sets: each network's key record, then its gateway records. A gateway without its
+     * network's key, or a key without gateways, cannot come from {@link #setGateway}/{@link #deleteGateway}
+     * (they write both in one transaction): the first stops the start, the second is deleted (it keys
+     * nothing). A record of the single-gateway layout becomes the network's key and only gateway, and is
+     * queued in {@code repairs} to be rewritten.
+     */
+    private void loadGateways(List<KeyValue> records, List<Op> repairs) {
+        Map<String, byte[]> keysByNetwork = new TreeMap<>();
+        Map<String, List<Gateway>> gatewaysByNetwork = new TreeMap<>();
+        forEachRecord(records, StoredRecords.GATEWAY_KEYS, (key, value) -> {
+            GatewayKeyRecord record = StoredRecords.decode(key, value, GatewayKeyRecord.class);
+            if (!key.equals(key(StoredRecords.GATEWAY_KEYS + record.network())) || !networks.containsKey(record.network())
+                    || record.key() == null || record.key().length != VnpToken.KEY_LENGTH) {
+                throw new IllegalStateException("store record " + key + ": unknown network " + record.network() + " or a key that is not "
+                        + VnpToken.KEY_LENGTH + " bytes");
+            }
+            keysByNetwork.put(record.network(), Arrays.copyOf(record.key(), record.key().length));
+        });
+        forEachRecord(records, StoredRecords.GATEWAYS, (key, value) -> {
+            boolean legacy = key.indexOf('/', key(StoredRecords.GATEWAYS).length()) < 0;
+            Gateway gateway;
+            if (legacy) {
+                LegacyGatewayRecord record = StoredRecords.decode(key, value, LegacyGatewayRecord.class);
+                gateway = loadedGateway(key, record.network(), record.name(), record.address(), record.port());
+                if (record.key() == null || record.key().length != VnpToken.KEY_LENGTH || keysByNetwork.containsKey(gateway.network())) {
+                    throw new IllegalStateException("store record " + key + ": a key that is not " + VnpToken.KEY_LENGTH
+                            + " bytes, or network " + gateway.network() + " also has a gateway key record");
+                }
+                byte[] networkKey = Arrays.copyOf(record.key(), record.key().length);
+                keysByNetwork.put(gateway.network(), networkKey);
+                log.info("rewriting the single-gateway record {} as a gateway set", key);
+                repairs.add(Op.delete(key));
+                repairs.add(Op.put(key(StoredRecords.GATEWAY_KEYS + gateway.network()),
+                        StoredRecords.encode(new GatewayKeyRecord(gateway.network(), networkKey))));
+                repairs.add(Op.put(key(StoredRecords.gatewayKey(gateway.network(), gateway.name())), StoredRecords.encode(record(gateway))));
+            } else {
+                GatewayRecord record = StoredRecords.decode(key, value, GatewayRecord.class);
+                gateway = loadedGateway(key, record.network(), record.name(), record.address(), record.port());
+                if (!key.equals(key(StoredRecords.gatewayKey(gateway.network(), gateway.name())))) {
+                    throw new IllegalStateException("store record " + key + ": it names gateway " + gateway.name() + " of network "
+                            + gateway.network());
+                }
+            }
+            if (!keysByNetwork.containsKey(gateway.network())) {
+                throw new IllegalStateException("store record " + key + ": network " + gateway.network() + " has no gateway key record");
+            }
+            List<Gateway> gateways = gatewaysByNetwork.computeIfAbsent(gateway.network(), n -> new ArrayList<>());
+            if (gateways.stream().anyMatch(g -> g.name().equals(gateway.name()))) {
+                throw new IllegalStateException("store record " + key + ": network " + gateway.network() + " has gateway "
+                        + gateway.name() + " twice");
+            }
+            gateways.add(gateway);
+        });
+        Map<String, Map<Integer, List<String>>> servedByIdentityAndPort = new TreeMap<>();
+        keysByNetwork.forEach((network, networkKey) -> {
+            List<Gateway> gateways = gatewaysByNetwork.get(network);
+            if (gateways == null) {
+                log.warn("deleting network {}'s gateway key: the network has no gateway", network);
+                repairs.add(Op.delete(key(StoredRecords.GATEWAY_KEYS + network)));
+                return;
+            }
+            networks.get(network).gateways = new NetworkGateways(networkKey, gateways);
+            for (Gateway gateway : gateways) {
+                servedByIdentityAndPort.computeIfAbsent(gateway.name(), n -> new TreeMap<>())
+                        .computeIfAbsent(gateway.port(), p -> new ArrayList<>()).add(network);
+            }
+        });
+        // Per identity and port rather than updateGatewayPort per gateway, which scans every network each time.
+        servedByIdentityAndPort.forEach((name, ports) ->
+                ports.forEach((port, served) -> portUsers(name).put((long) port, gatewayPortUser(served))));
+    }
+
+    private Gateway loadedGateway(String key, String network, String name, String address, int port) {
+        if (network == null || !networks.containsKey(network)) {
+            throw new IllegalStateException("store record " + key + ": network " + network + " does not exist");
+        }
+        return loaded(key, () -> new Gateway(network, Names.checkIdentity("gateway", name),
+                Names.unicastAddress("gateway address", address), Names.port("gateway port", port)));
     }
 
     /** Hands each record of one kind to {@code action} with its full store key. */

@@ -1,9 +1,11 @@
 package dev.vnet.registry;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
+import java.util.List;
 
 /**
  * The registry's records in the {@link dev.vnet.store.ConfigStore}: one JSON value per entity, so that
@@ -15,10 +17,17 @@ import java.io.IOException;
  * <pre>
  *   networks/NAME          {"name","id","subnet"}
  *   hosts/NAME             {"name","address"}
- *   vms/NAME               {"name","network","host","address","mac","port","key"}
+ *   vms/NAME               {"name","network","host","address","mac","port","key","additionalAddresses"}
  *   rules/SOURCE/DEST      {"source","destination"}
- *   gateways/NETWORK       {"network","name","address","port","key"}
+ *   gateways/NETWORK/NAME  {"network","name","address","port"}
+ *   gateway-keys/NETWORK   {"network","key"}
  * </pre>
+ *
+ * <p>A network's gateways share one key, so it is a record of its own, written with the network's first
+ * gateway and deleted with its last (one transaction each time): a gateway record without its network's
+ * key record is refused at load. Before gateway sets a network had one gateway, stored with its key as
+ * {@code gateways/NETWORK} ({@link LegacyGatewayRecord}); the registry still reads that and rewrites it
+ * in this layout when it loads.
  */
 final class StoredRecords {
     static final String NETWORKS = "networks/";
@@ -26,6 +35,7 @@ final class StoredRecords {
     static final String VMS = "vms/";
     static final String RULES = "rules/";
     static final String GATEWAYS = "gateways/";
+    static final String GATEWAY_KEYS = "gateway-keys/";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -38,13 +48,26 @@ final class StoredRecords {
     record HostRecord(String name, String address) {
     }
 
-    record VmRecord(String name, String network, String host, String address, String mac, int port, byte[] key) {
+    /** @param additionalAddresses absent when the VM has none, so such a VM's record reads as before they existed */
+    record VmRecord(String name, String network, String host, String address, String mac, int port, byte[] key,
+                    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> additionalAddresses) {
     }
 
     record RuleRecord(String source, String destination) {
     }
 
-    record GatewayRecord(String network, String name, String address, int port, byte[] key) {
+    record GatewayRecord(String network, String name, String address, int port) {
+    }
+
+    record GatewayKeyRecord(String network, byte[] key) {
+    }
+
+    /** A network's only gateway with its key, as stored before gateway sets, at {@code gateways/NETWORK}. */
+    record LegacyGatewayRecord(String network, String name, String address, int port, byte[] key) {
+    }
+
+    static String gatewayKey(String network, String name) {
+        return GATEWAYS + network + "/" + name;
     }
 
     static String ruleKey(String source, String destination) {

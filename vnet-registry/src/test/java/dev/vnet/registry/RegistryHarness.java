@@ -82,7 +82,8 @@ final class RegistryHarness implements AutoCloseable {
         return copy;
     }
 
-    private RegistryClient serve(String identity) {
+    /** A raw channel whose calls are made by {@code identity}, for requests the client cannot send. */
+    ManagedChannel channel(String identity) {
         String name = InProcessServerBuilder.generateName();
         try {
             servers.add(InProcessServerBuilder.forName(name).directExecutor()
@@ -93,7 +94,11 @@ final class RegistryHarness implements AutoCloseable {
         }
         ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
         channels.add(channel);
-        return RegistryClient.over(channel);
+        return channel;
+    }
+
+    private RegistryClient serve(String identity) {
+        return RegistryClient.over(channel(identity));
     }
 
     private void closeServers() {

@@ -6,6 +6,7 @@ import dev.vnet.store.EmbeddedConfigStore;
 import dev.vnet.store.InMemoryConfigStore;
 import dev.vnet.store.KeyValue;
 import dev.vnet.wire.Ipv4Address;
+import io.grpc.Status;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 
+import static dev.vnet.registry.Refusals.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -57,6 +59,10 @@ class RestartTest {
         admin().deleteVm("c");
         admin().allowPair("a", "r");
         admin().setGateway("blue", "gw", "10.255.0.9", 47000);
+        admin().setGateway("blue", "gw2", "10.255.0.10", 47000);
+        admin().setGateway("red", "gw", "10.255.0.9", 47000);
+        admin().setGateway("red", "h1", null, 48000);
+        admin().setVmAdditionalAddresses("a", List.of(Ipv4Address.parse("203.0.113.10")));
         State before = state();
 
         harness.restart();
@@ -65,6 +71,11 @@ class RestartTest {
         assertThat(after).isEqualTo(before);
         assertThat(after.h1().vms().getFirst().key()).isEqualTo(before.h1().vms().getFirst().key());
         assertThat(after.gw().gateways().getFirst().key()).isEqualTo(before.gw().gateways().getFirst().key());
+        assertThat(harness.client("gw2").getHostAssignments().gateways().getFirst().key()).isEqualTo(before.gw().gateways().getFirst().key());
+        assertThat(after.vms().getFirst().additionalAddresses()).containsExactly(Ipv4Address.parse("203.0.113.10"));
+        assertThat(after.gw().gateways()).extracting(g -> g.gateway().network()).containsExactly("blue", "red");
+        assertRefused(() -> harness.registry.createVm("x", "blue", "h1", null, null, 48000), Status.Code.ALREADY_EXISTS,
+                "port 48000 on host h1 is already used by the gateway of network red");
 
         // Allocation continues from the loaded state: no address, port, MAC or id is handed out twice.
         Vm d = admin().createVm("d", "blue", "h2", null);
@@ -72,6 +83,73 @@ class RestartTest {
         assertThat(after.vms()).allSatisfy(vm -> assertThat(vm.mac()).isNotEqualTo(d.mac()));
         assertThat(after.vms()).filteredOn(vm -> vm.host().equals("h2")).allSatisfy(vm -> assertThat(vm.port()).isNotEqualTo(d.port()));
         assertThat(admin().createNetwork("green", 0, "10.1.0.0/16").id()).isEqualTo(8);
+    }
+
+    private static final String LEGACY_KEY = java.util.Base64.getEncoder().encodeToString(new byte[32]).replace("AAAA", "AQID");
+
+    private void put(String record, String json) {
+        harness.store.put(RegistryHarness.key(record), json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aSingleGatewayRecordOfTheOldLayoutIsLoadedAsTheNetworksSetAndRewritten() {
+        admin().createNetwork("blue", 0, "10.0.0.0/24");
+        admin().registerHost("h1", "10.255.0.1");
+        admin().createVm("a", "blue", "h1", null);
+        put("gateways/blue", "{\"network\":\"blue\",\"name\":\"gw\",\"address\":\"10.255.0.9\",\"port\":47000,\"key\":\"" + LEGACY_KEY + "\"}");
+        harness.restart();
+
+        Gateway gateway = new Gateway("blue", "gw", Ipv4Address.parse("10.255.0.9"), 47000);
+        byte[] key = java.util.Base64.getDecoder().decode(LEGACY_KEY);
+        assertThat(admin().listGateways()).containsExactly(gateway);
+        assertThat(harness.client("gw").getHostAssignments().gateways()).singleElement()
+                .satisfies(g -> assertThat(g.key()).isEqualTo(key));
+        assertThat(harness.recordKeys(StoredRecords.GATEWAYS)).containsExactly(RegistryHarness.key("gateways/blue/gw"));
+        assertThat(harness.store.get(RegistryHarness.key("gateway-keys/blue")).orElseThrow().valueAsString()).contains(LEGACY_KEY);
+
+        harness.restart();
+        assertThat(admin().listGateways()).containsExactly(gateway);
+        assertThat(harness.client("gw").getHostAssignments().gateways().getFirst().key()).isEqualTo(key);
+        admin().setGateway("blue", "gw2", "10.255.0.10", 47000);
+        assertThat(harness.client("gw2").getHostAssignments().gateways().getFirst().key()).isEqualTo(key);
+    }
+
+    @Test
+    void aGatewayWithoutItsNetworksKeyStopsTheStartAndAKeyWithoutGatewaysIsDeleted() {
+        admin().createNetwork("blue", 0, "10.0.0.0/24");
+        admin().createNetwork("red", 0, "10.1.0.0/24");
+        put("gateway-keys/red", "{\"network\":\"red\",\"key\":\"" + LEGACY_KEY + "\"}");
+        harness.restart();
+        assertThat(harness.recordKeys(StoredRecords.GATEWAY_KEYS)).isEmpty();
+        assertThat(admin().listGateways()).isEmpty();
+
+        put("gateways/blue/gw", "{\"network\":\"blue\",\"name\":\"gw\",\"address\":\"10.255.0.9\",\"port\":47000}");
+        assertThatThrownBy(() -> new RegistryService(harness.store, RegistryService.STORE_PREFIX, RegistryConfig.defaults()))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("store record /registry/gateways/blue/gw")
+                .hasMessageContaining("network blue has no gateway key record");
+        put("gateway-keys/blue", "{\"network\":\"blue\",\"key\":\"AAEC\"}");
+        assertThatThrownBy(() -> new RegistryService(harness.store, RegistryService.STORE_PREFIX, RegistryConfig.defaults()))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("store record /registry/gateway-keys/blue")
+                .hasMessageContaining("not 32 bytes");
+        put("gateway-keys/blue", "{\"network\":\"blue\",\"key\":\"" + LEGACY_KEY + "\"}");
+        put("gateways/blue/gw", "{\"network\":\"blue\",\"name\":\"other\",\"address\":\"10.255.0.9\",\"port\":47000}");
+        assertThatThrownBy(() -> new RegistryService(harness.store, RegistryService.STORE_PREFIX, RegistryConfig.defaults()))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("it names gateway other of network blue");
+        put("gateways/blue/gw", "{\"network\":\"blue\",\"name\":\"gw\",\"address\":\"10.255.0.9\",\"port\":47000}");
+        harness.restart();
+        assertThat(admin().listGateways()).extracting(Gateway::name).containsExactly("gw");
+    }
+
+    @Test
+    void aBadAdditionalAddressInAVmRecordStopsTheStart() {
+        admin().createNetwork("blue", 0, "10.0.0.0/24");
+        admin().registerHost("h1", "10.255.0.1");
+        admin().createVm("a", "blue", "h1", null);
+        String record = harness.store.get(RegistryHarness.key("vms/a")).orElseThrow().valueAsString();
+        put("vms/a", record.replace("}", ",\"additionalAddresses\":[\"224.0.0.1\"]}"));
+        assertThatThrownBy(() -> new RegistryService(harness.store, RegistryService.STORE_PREFIX, RegistryConfig.defaults()))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("store record /registry/vms/a")
+                .hasMessageContaining("not a unicast address");
     }
 
     @Test

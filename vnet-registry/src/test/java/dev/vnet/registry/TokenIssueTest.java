@@ -175,13 +175,16 @@ class TokenIssueTest {
     }
 
     @Test
-    void aRegisteredHostCanBeAGatewayAndItsPortsStayUnique() {
+    void aRegisteredHostCanBeAGatewayOfSeveralNetworksOnOnePortThatNoVmGets() {
         assertRefused(() -> admin.setGateway("blue", "h1", null, blue1.port()), Status.Code.ALREADY_EXISTS,
                 "port " + blue1.port() + " on host h1 is already used by vm blue1");
         assertRefused(() -> admin.setGateway("blue", "h1", "10.255.0.7", 47000), Status.Code.INVALID_ARGUMENT, "host h1's underlay address is 10.255.0.1");
-        Gateway gateway = admin.setGateway("blue", "h1", null, 47000);
+        Gateway gateway = admin.setGateway("blue", "h1", null, 48000);
         assertThat(gateway.address()).isEqualTo(Ipv4Address.parse("10.255.0.1"));
-        assertRefused(() -> admin.setGateway("red", "h1", null, 47000), Status.Code.ALREADY_EXISTS, "the gateway of network blue");
+        assertThat(admin.setGateway("red", "h1", null, 48000)).isEqualTo(new Gateway("red", "h1", Ipv4Address.parse("10.255.0.1"), 48000));
+        assertRefused(() -> harness.registry.createVm("blue3", "blue", "h1", null, null, 48000), Status.Code.ALREADY_EXISTS,
+                "port 48000 on host h1 is already used by the gateway of networks blue, red");
+        assertRefused(() -> harness.registry.deleteHost("h1"), Status.Code.FAILED_PRECONDITION, "host h1 still serves");
 
         try (RegistryHarness tight = new RegistryHarness(RegistryConfig.defaults().withPortRange(47000, 47001), new InMemoryConfigStore())) {
             RegistryClient tightAdmin = tight.admin();
@@ -193,19 +196,36 @@ class TokenIssueTest {
 
         HostAssignments h1Assignments = h1.getHostAssignments();
         assertThat(h1Assignments.vms()).extracting(a -> a.vm().name()).containsExactly("blue1");
-        assertThat(h1Assignments.gateways()).extracting(g -> g.gateway().network()).containsExactly("blue");
+        assertThat(h1Assignments.gateways()).extracting(g -> g.gateway().network()).containsExactly("blue", "red");
+        assertThat(h1Assignments.gateways().get(0).key()).as("each network has its own gateway key")
+                .isNotEqualTo(h1Assignments.gateways().get(1).key());
+
+        // The port stays the gateway's while any network still has it there.
+        admin.deleteGateway("blue", "h1");
+        assertRefused(() -> harness.registry.createVm("blue3", "blue", "h1", null, null, 48000), Status.Code.ALREADY_EXISTS,
+                "port 48000 on host h1 is already used by the gateway of network red");
+        admin.deleteGateway("red", "h1");
+        assertThat(harness.registry.createVm("blue3", "blue", "h1", null, null, 48000).port()).isEqualTo(48000);
+        assertThat(h1.getHostAssignments().gateways()).isEmpty();
     }
 
     @Test
-    void settingTheSameGatewayKeepsItsKeyAndChangingItMakesANewOne() {
+    void theNetworksGatewayKeyIsKeptWhileItHasGatewaysAndIsNewAfterTheLastIsDeleted() {
         admin.setGateway("blue", "gw", "10.255.0.9", 47000);
         RegistryClient gw = harness.client("gw");
         byte[] key = gw.getHostAssignments().gateways().getFirst().key();
+        var before = harness.snapshot();
         admin.setGateway("blue", "gw", "10.255.0.9", 47000);
-        assertThat(gw.getHostAssignments().gateways().getFirst().key()).isEqualTo(key);
+        assertThat(harness.snapshot()).as("the same gateway again writes nothing").isEqualTo(before);
         admin.setGateway("blue", "gw", "10.255.0.9", 47001);
-        assertThat(gw.getHostAssignments().gateways().getFirst().key()).isNotEqualTo(key);
+        assertThat(gw.getHostAssignments().gateways().getFirst().key()).as("changing a gateway keeps the network's key").isEqualTo(key);
         assertThat(admin.listGateways()).containsExactly(new Gateway("blue", "gw", Ipv4Address.parse("10.255.0.9"), 47001));
+
+        admin.deleteGateway("blue", "gw");
+        assertThat(admin.listGateways()).isEmpty();
+        assertRefused(() -> h1.requestToken("blue1", Ipv4Address.parse("93.184.216.34")).join(), Status.Code.NOT_FOUND, "no gateway");
+        admin.setGateway("blue", "gw", "10.255.0.9", 47001);
+        assertThat(gw.getHostAssignments().gateways().getFirst().key()).as("a new first gateway gets a new key").isNotEqualTo(key);
     }
 
     @Test

@@ -13,8 +13,10 @@ import dev.vnet.registry.Vm;
 import dev.vnet.registry.api.AllowPairRequest;
 import dev.vnet.registry.api.CreateNetworkRequest;
 import dev.vnet.registry.api.CreateVmRequest;
+import dev.vnet.registry.api.DeleteGatewayRequest;
 import dev.vnet.registry.api.DeleteVmRequest;
 import dev.vnet.registry.api.GetHostAssignmentsRequest;
+import dev.vnet.registry.api.IngressTokenRequest;
 import dev.vnet.registry.api.ListAllowRulesRequest;
 import dev.vnet.registry.api.ListGatewaysRequest;
 import dev.vnet.registry.api.ListHostsRequest;
@@ -23,6 +25,7 @@ import dev.vnet.registry.api.ListVmsRequest;
 import dev.vnet.registry.api.RegisterHostRequest;
 import dev.vnet.registry.api.RegistryGrpc;
 import dev.vnet.registry.api.SetGatewayRequest;
+import dev.vnet.registry.api.SetVmAdditionalAddressesRequest;
 import dev.vnet.registry.api.TokenRequest;
 import dev.vnet.registry.pki.TlsFiles;
 import dev.vnet.wire.Ipv4Address;
@@ -43,10 +46,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
- * The registry's client, for host agents (assignments, tokens) and the CLI (administration). Every call
+ * The registry's client, for host agents (assignments, tokens), gateway agents (assignments, ingress
+ * tokens) and the CLI (administration). Every call
  * has a deadline ({@link #DEFAULT_DEADLINE} unless given), so an unreachable registry is an error, not a
  * hang. A refusal or failure is a {@link RegistryException} with the gRPC status code (UNAVAILABLE when
  * the registry cannot be reached or rejected the TLS handshake) and the registry's description.
@@ -134,6 +139,17 @@ public final class RegistryClient implements AutoCloseable {
         return call(() -> ApiMessages.fromMessage(blocking().deleteVm(DeleteVmRequest.newBuilder().setName(name).build())));
     }
 
+    /**
+     * Makes {@code addresses} the VM's additional addresses, replacing the ones it had (empty: none); see
+     * {@link RegistryService#setVmAdditionalAddresses}.
+     *
+     * @param addresses {@link Ipv4Address} int form
+     */
+    public Vm setVmAdditionalAddresses(String vm, List<Integer> addresses) {
+        return call(() -> ApiMessages.fromMessage(blocking().setVmAdditionalAddresses(SetVmAdditionalAddressesRequest.newBuilder()
+                .setVm(vm).addAllAddresses(ApiMessages.texts(addresses)).build())));
+    }
+
     public AllowRule allowPair(String sourceVm, String destinationVm) {
         return call(() -> ApiMessages.fromMessage(blocking().allowPair(
                 AllowPairRequest.newBuilder().setSourceVm(sourceVm).setDestinationVm(destinationVm).build())));
@@ -143,6 +159,12 @@ public final class RegistryClient implements AutoCloseable {
     public Gateway setGateway(String network, String name, String address, int port) {
         return call(() -> ApiMessages.fromMessage(blocking().setGateway(SetGatewayRequest.newBuilder().setNetwork(network).setName(name)
                 .setAddress(address == null ? "" : address).setPort(port).build())));
+    }
+
+    /** Removes gateway {@code name} from {@code network}'s gateway set; returns it. */
+    public Gateway deleteGateway(String network, String name) {
+        return call(() -> ApiMessages.fromMessage(blocking().deleteGateway(
+                DeleteGatewayRequest.newBuilder().setNetwork(network).setName(name).build())));
     }
 
     public List<Network> listNetworks() {
@@ -177,7 +199,7 @@ public final class RegistryClient implements AutoCloseable {
 
     // ---------------------------------------------------------------- agents
 
-    /** This host's VMs and gateways with their keys; the host is the identity of this client's certificate. */
+    /** This host's VMs and the gateways it runs, with their keys; the host (or gateway) is the identity of this client's certificate. */
     public HostAssignments getHostAssignments() {
         return call(() -> ApiMessages.fromMessage(blocking().getHostAssignments(GetHostAssignmentsRequest.getDefaultInstance())));
     }
@@ -195,32 +217,54 @@ public final class RegistryClient implements AutoCloseable {
      * @param destinationNetwork null: the source VM's network
      */
     public CompletableFuture<TokenGrant> requestToken(String sourceVm, int destinationAddress, String destinationNetwork) {
-        CompletableFuture<TokenGrant> result = new CompletableFuture<>();
         TokenRequest request = TokenRequest.newBuilder().setSourceVm(sourceVm).setDestinationAddress(Ipv4Address.toString(destinationAddress))
                 .setDestinationNetwork(destinationNetwork == null ? "" : destinationNetwork).build();
+        return tokenCall((stub, observer) -> stub.requestToken(request, observer));
+    }
+
+    /**
+     * A token for this gateway's packets from the outside address {@code sourceAddress} to the VM with
+     * {@code destinationAddress} in {@code network}, without blocking: the future completes on a gRPC
+     * thread, exceptionally with a {@link RegistryException}. The caller (this client's certificate's
+     * identity) must be one of the network's gateways.
+     *
+     * @param sourceAddress      {@link Ipv4Address} int form, outside the network's subnet
+     * @param destinationAddress {@link Ipv4Address} int form
+     */
+    public CompletableFuture<TokenGrant> requestIngressToken(String network, int sourceAddress, int destinationAddress) {
+        IngressTokenRequest request = IngressTokenRequest.newBuilder().setNetwork(network)
+                .setSourceAddress(Ipv4Address.toString(sourceAddress)).setDestinationAddress(Ipv4Address.toString(destinationAddress)).build();
+        return tokenCall((stub, observer) -> stub.requestIngressToken(request, observer));
+    }
+
+    /** Makes one asynchronous token call and maps its grant (or status) onto the future. */
+    private CompletableFuture<TokenGrant> tokenCall(
+            BiConsumer<RegistryGrpc.RegistryStub, StreamObserver<dev.vnet.registry.api.TokenGrant>> call) {
+        CompletableFuture<TokenGrant> result = new CompletableFuture<>();
         reconnectPromptly();
         // Wait for a connection (within the deadline) instead of failing at once while reconnecting:
         // an agent whose registry just came back should get its token, not a drop.
-        RegistryGrpc.newStub(channel).withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS).withWaitForReady()
-                .requestToken(request, new StreamObserver<>() {
-                    @Override
-                    public void onNext(dev.vnet.registry.api.TokenGrant grant) {
-                        try {
-                            result.complete(ApiMessages.fromMessage(grant));
-                        } catch (RuntimeException e) {
-                            result.completeExceptionally(e);
-                        }
-                    }
+        RegistryGrpc.RegistryStub stub = RegistryGrpc.newStub(channel).withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS)
+                .withWaitForReady();
+        call.accept(stub, new StreamObserver<>() {
+            @Override
+            public void onNext(dev.vnet.registry.api.TokenGrant grant) {
+                try {
+                    result.complete(ApiMessages.fromMessage(grant));
+                } catch (RuntimeException e) {
+                    result.completeExceptionally(e);
+                }
+            }
 
-                    @Override
-                    public void onError(Throwable error) {
-                        result.completeExceptionally(error instanceof StatusRuntimeException status ? RegistryException.from(status) : error);
-                    }
+            @Override
+            public void onError(Throwable error) {
+                result.completeExceptionally(error instanceof StatusRuntimeException status ? RegistryException.from(status) : error);
+            }
 
-                    @Override
-                    public void onCompleted() {
-                    }
-                });
+            @Override
+            public void onCompleted() {
+            }
+        });
         return result;
     }
 

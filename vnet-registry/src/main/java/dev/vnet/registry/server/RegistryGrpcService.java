@@ -7,11 +7,13 @@ import dev.vnet.registry.api.AllowPairRequest;
 import dev.vnet.registry.api.AllowRule;
 import dev.vnet.registry.api.CreateNetworkRequest;
 import dev.vnet.registry.api.CreateVmRequest;
+import dev.vnet.registry.api.DeleteGatewayRequest;
 import dev.vnet.registry.api.DeleteVmRequest;
 import dev.vnet.registry.api.Gateway;
 import dev.vnet.registry.api.GetHostAssignmentsRequest;
 import dev.vnet.registry.api.Host;
 import dev.vnet.registry.api.HostAssignments;
+import dev.vnet.registry.api.IngressTokenRequest;
 import dev.vnet.registry.api.ListAllowRulesRequest;
 import dev.vnet.registry.api.ListAllowRulesResponse;
 import dev.vnet.registry.api.ListGatewaysRequest;
@@ -26,6 +28,7 @@ import dev.vnet.registry.api.Network;
 import dev.vnet.registry.api.RegisterHostRequest;
 import dev.vnet.registry.api.RegistryGrpc;
 import dev.vnet.registry.api.SetGatewayRequest;
+import dev.vnet.registry.api.SetVmAdditionalAddressesRequest;
 import dev.vnet.registry.api.TokenGrant;
 import dev.vnet.registry.api.TokenRequest;
 import dev.vnet.registry.api.Vm;
@@ -35,13 +38,16 @@ import io.grpc.stub.StreamObserver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * The gRPC face of {@link RegistryService}: checks the caller's identity ({@link CallerIdentity}), converts
  * messages, and turns {@link RegistryException} into the call's status. Admin RPCs need
- * {@link RegistryService#ADMIN_IDENTITY}; agent RPCs use the identity as the host name.
+ * {@link RegistryService#ADMIN_IDENTITY}; agent RPCs use the identity as the host name, or as the
+ * gateway name for a gateway's requests (assignments, ingress tokens).
  */
 public final class RegistryGrpcService extends RegistryGrpc.RegistryImplBase {
     private static final Logger log = LoggerFactory.getLogger(RegistryGrpcService.class);
@@ -75,6 +81,17 @@ public final class RegistryGrpcService extends RegistryGrpc.RegistryImplBase {
     }
 
     @Override
+    public void setVmAdditionalAddresses(SetVmAdditionalAddressesRequest request, StreamObserver<Vm> response) {
+        admin("SetVmAdditionalAddresses", response, () -> {
+            List<Integer> addresses = new ArrayList<>();
+            for (String address : request.getAddressesList()) {
+                addresses.add(parseAddress("additional address", address));
+            }
+            return ApiMessages.toMessage(registry.setVmAdditionalAddresses(request.getVm(), addresses));
+        });
+    }
+
+    @Override
     public void allowPair(AllowPairRequest request, StreamObserver<AllowRule> response) {
         admin("AllowPair", response, () -> ApiMessages.toMessage(registry.allowPair(request.getSourceVm(), request.getDestinationVm())));
     }
@@ -83,6 +100,11 @@ public final class RegistryGrpcService extends RegistryGrpc.RegistryImplBase {
     public void setGateway(SetGatewayRequest request, StreamObserver<Gateway> response) {
         admin("SetGateway", response, () -> ApiMessages.toMessage(
                 registry.setGateway(request.getNetwork(), request.getName(), request.getAddress(), Integer.toUnsignedLong(request.getPort()))));
+    }
+
+    @Override
+    public void deleteGateway(DeleteGatewayRequest request, StreamObserver<Gateway> response) {
+        admin("DeleteGateway", response, () -> ApiMessages.toMessage(registry.deleteGateway(request.getNetwork(), request.getName())));
     }
 
     @Override
@@ -125,14 +147,26 @@ public final class RegistryGrpcService extends RegistryGrpc.RegistryImplBase {
     @Override
     public void requestToken(TokenRequest request, StreamObserver<TokenGrant> response) {
         agent("RequestToken", response, host -> {
-            int destination;
-            try {
-                destination = Ipv4Address.parse(request.getDestinationAddress());
-            } catch (IllegalArgumentException e) {
-                throw RegistryException.invalid("destination address: " + e.getMessage());
-            }
+            int destination = parseAddress("destination address", request.getDestinationAddress());
             return ApiMessages.toMessage(registry.requestToken(host, request.getSourceVm(), destination, request.getDestinationNetwork()));
         });
+    }
+
+    @Override
+    public void requestIngressToken(IngressTokenRequest request, StreamObserver<TokenGrant> response) {
+        agent("RequestIngressToken", response, gateway -> {
+            int source = parseAddress("source address", request.getSourceAddress());
+            int destination = parseAddress("destination address", request.getDestinationAddress());
+            return ApiMessages.toMessage(registry.issueIngressToken(gateway, request.getNetwork(), source, destination));
+        });
+    }
+
+    private static int parseAddress(String what, String text) {
+        try {
+            return Ipv4Address.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw RegistryException.invalid(what + ": " + e.getMessage());
+        }
     }
 
     private static <T> void admin(String rpc, StreamObserver<T> response, Supplier<T> call) {
@@ -152,7 +186,7 @@ public final class RegistryGrpcService extends RegistryGrpc.RegistryImplBase {
             return;
         }
         if (identity.equals(RegistryService.ADMIN_IDENTITY)) {
-            response.onError(Status.PERMISSION_DENIED.withDescription(rpc + " is for host agents; the administrator runs no vms")
+            response.onError(Status.PERMISSION_DENIED.withDescription(rpc + " is for host agents; the administrator runs no vms or gateways")
                     .asRuntimeException());
             return;
         }

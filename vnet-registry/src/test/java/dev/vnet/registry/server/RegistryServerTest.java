@@ -11,6 +11,7 @@ import dev.vnet.registry.pki.CertificateAuthority;
 import dev.vnet.registry.pki.TlsFiles;
 import dev.vnet.store.ConfigStore;
 import dev.vnet.store.InMemoryConfigStore;
+import dev.vnet.wire.Ipv4Address;
 import io.grpc.BindableService;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
@@ -141,6 +142,31 @@ class RegistryServerTest {
 
         RegistryClient adminOverTls = tlsClient(RegistryService.ADMIN_IDENTITY);
         assertThat(adminOverTls.listVms()).hasSize(2);
+    }
+
+    @Test
+    void aGatewayCertificateGetsItsNetworksKeyAndIngressTokensForItsNetworkOnly() throws Exception {
+        Vm[] vms = populateOverTheUnixSocket();
+        RegistryClient admin = unixClient();
+        admin.createNetwork("red", 0, "10.1.0.0/24");
+        admin.setGateway("blue", "gw", "10.255.1.1", 47000);
+        RegistryClient gw = tlsClient("gw");
+
+        HostAssignments assignments = gw.getHostAssignments();
+        assertThat(assignments.vms()).isEmpty();
+        assertThat(assignments.gateways()).singleElement().satisfies(g -> assertThat(g.gateway().network()).isEqualTo("blue"));
+        int outside = Ipv4Address.parse("198.51.100.7");
+        TokenGrant grant = gw.requestIngressToken("blue", outside, vms[1].address()).get();
+        assertThat(grant.kind()).isEqualTo(TokenGrant.Kind.VM);
+        assertThat(grant.destinationHost()).isEqualTo(Ipv4Address.parse("10.255.0.2"));
+        assertThat(grant.destinationPort()).isEqualTo(vms[1].port());
+        assertThatThrownBy(() -> gw.requestIngressToken("red", outside, vms[1].address()).join()).cause()
+                .isInstanceOfSatisfying(RegistryException.class, e -> {
+                    assertThat(e.code()).isEqualTo(Status.Code.PERMISSION_DENIED);
+                    assertThat(e.description()).isEqualTo("gw is not a gateway of network red");
+                });
+        assertThatThrownBy(() -> tlsClient("h1").requestIngressToken("blue", outside, vms[1].address()).join()).cause()
+                .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.code()).isEqualTo(Status.Code.PERMISSION_DENIED));
     }
 
     @Test
