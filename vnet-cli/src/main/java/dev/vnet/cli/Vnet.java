@@ -13,7 +13,7 @@ import java.io.UncheckedIOException;
                 + "that forwards between them.",
                 "network, subnet, port, vm, host and project edit the controller's configuration through its API "
                         + "(exit 1: refused, 3: --wait timed out)."},
-        subcommands = {DemoCommand.class, LabCommand.class, ControllerCommand.class, AgentCommand.class, RegistryCommand.class,
+        subcommands = {DemoCommand.class, LabCommand.class, ControllerCommand.class, AgentCommand.class, GatewayCommand.class, RegistryCommand.class,
                 NetworkCommand.class, SubnetCommand.class, PortCommand.class, VmCommand.class, HostCommand.class, ProjectCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "The launcher script also takes:",
