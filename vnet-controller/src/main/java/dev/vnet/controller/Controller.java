@@ -23,6 +23,15 @@
  *
  * Data-plane limits the graph does not have are refused here with a reason: a network has one subnet,
  * a VM has exactly one port (one NIC, one TAP).
+ *
+ * Load balancers and gateways are documents beside the graph (LbaasStore says why). A load balancer is
+ * checked against the graph when it is created: its network exists, its backends are VMs of that
+ * network, its VIP is outside that network's subnet, and no other load balancer listens on the same
+ * VIP, protocol and port. Afterwards its members are resolved by VM name whenever it is read, so a
+ * backend VM may be deleted (the load balancer loses that member) and created again (it is a member
+ * again). A network, or a project with networks, that a load balancer is in is "in use": its delete
+ * is refused unless forced, and a forced one deletes those load balancers too. These writes take the
+ * registry lock, so a network cannot be deleted between a load balancer's check of it and its write.
  */
 package dev.vnet.controller;
 
@@ -31,6 +40,11 @@ import dev.vnet.controller.graph.GraphException;
 import dev.vnet.controller.graph.Kind;
 import dev.vnet.controller.graph.Resource;
 import dev.vnet.controller.graph.ResourceGraph;
+import dev.vnet.gateway.config.GatewaySpec;
+import dev.vnet.gateway.config.ListenerPort;
+import dev.vnet.gateway.config.LoadBalancer;
+import dev.vnet.gateway.config.LoadBalancerSpec;
+import dev.vnet.gateway.config.LocationLabel;
 import dev.vnet.registry.Host;
 import dev.vnet.registry.Network;
 import dev.vnet.registry.RegistryService;
@@ -42,17 +56,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 import static dev.vnet.controller.graph.GraphException.Reason.CONFLICT;
 import static dev.vnet.controller.graph.GraphException.Reason.INVALID;
+import static dev.vnet.controller.graph.GraphException.Reason.IN_USE;
 import static dev.vnet.controller.graph.GraphException.Reason.NOT_FOUND;
 
 /** The controller's state and write path; the design is described at the top of this file. Thread-safe. */
@@ -67,6 +84,7 @@ public final class Controller implements AutoCloseable {
     private final ResourceGraph graph;
     private final RegistryService registry;
     private final HostChangeSink hosts;
+    private final LbaasStore lbaas;
     private final ReentrantLock registryWrites = new ReentrantLock();
     /** A registry write failed after its graph write (the store was unavailable): reconcile before the next write. */
     private volatile boolean repairPending;
@@ -77,6 +95,7 @@ public final class Controller implements AutoCloseable {
         this.graph = new ResourceGraph(store);
         this.registry = registry;
         this.hosts = hosts;
+        this.lbaas = new LbaasStore(store);
         Set<String> repaired = locked(this::reconcile);
         if (!repaired.isEmpty()) {
             LOG.info("reconciled the registry with the graph; hosts touched: {}", repaired);
@@ -134,6 +153,16 @@ public final class Controller implements AutoCloseable {
 
     /** A host; its name is the CN of its agent's certificate, its address unique on the underlay. */
     public Change<Resource> createHost(String name, String address) {
+        return createHost(name, address, LocationLabel.NONE);
+    }
+
+    /** A host with a location label ("" for none), which its VMs have as load balancer members. */
+    public Change<Resource> createHost(String name, String address, String location) {
+        try {
+            LocationLabel.requireValid("host location", location);
+        } catch (IllegalArgumentException e) {
+            throw new GraphException(INVALID, e.getMessage());
+        }
         if (RegistryService.ADMIN_IDENTITY.equals(name)) {
             throw new GraphException(INVALID, "'" + name + "' is the administrator's identity; it cannot be a host name");
         }
@@ -144,7 +173,7 @@ public final class Controller implements AutoCloseable {
                     throw new GraphException(CONFLICT, "address " + address + " is already host " + other.name() + "'s");
                 }
             }
-            Resource host = graph.createHost(name, address);
+            Resource host = graph.createHost(name, address, location);
             registry.registerHost(host.name(), (String) host.attributes().get("address"));
             return published(host, Set.of());
         });
@@ -222,7 +251,15 @@ public final class Controller implements AutoCloseable {
     public Change<Void> delete(String id, boolean force) {
         return locked(() -> {
             boolean vm = graph.get(id).map(r -> r.kind() == Kind.VM).orElse(false);
+            List<LbaasStore.StoredLoadBalancer> inside = loadBalancersInside(id);
+            if (!inside.isEmpty() && !force) {
+                throw new GraphException(IN_USE, graph.get(id).map(r -> r.kind().label() + " " + r.name()).orElse(id)
+                        + " is in use by load balancer" + (inside.size() == 1 ? " " : "s ")
+                        + String.join(", ", inside.stream().map(lb -> lb.spec().name()).toList()) + "; delete those first, or force");
+            }
             graph.delete(id, force);
+            // Forced: the load balancers go with their network (a crash before this leaves them with no members).
+            inside.forEach(lb -> lbaas.deleteLoadBalancer(lb.spec().name()));
             // A VM is the common delete and owns nothing: remove just it. Anything else may take a
             // subtree with it, which reconcile() finds.
             Set<String> touched = vm ? removeRegistryVm(id) : reconcile();
@@ -232,6 +269,198 @@ public final class Controller implements AutoCloseable {
             hosts.forget(deletedHosts);
             return change;
         });
+    }
+
+    // ---- load balancers and gateways ----
+
+    /** Every load balancer, by name, with its members as they are now. */
+    public List<LoadBalancer> loadBalancers() {
+        MemberIndex members = new MemberIndex();
+        return lbaas.loadBalancers().stream().map(members::view).toList();
+    }
+
+    /** The load balancer with this id, or else this name. */
+    public Optional<LoadBalancer> loadBalancer(String idOrName) {
+        return LbaasStore.byIdOrName(lbaas.loadBalancers(), idOrName, LbaasStore.StoredLoadBalancer::id, lb -> lb.spec().name())
+                .map(new MemberIndex()::view);
+    }
+
+    /**
+     * Creates a load balancer, idempotent by name: the same spec again returns the existing one, another
+     * spec under that name is a CONFLICT. Refused, writing nothing, when the network is unknown (NOT_FOUND)
+     * or ambiguous, a backend is not a VM of the network, or the VIP is in the network's subnet (INVALID),
+     * or another load balancer listens on the same VIP, protocol and port (CONFLICT).
+     */
+    public Change<LoadBalancer> createLoadBalancer(LoadBalancerSpec spec) {
+        return locked(() -> {
+            List<LbaasStore.StoredLoadBalancer> all = lbaas.loadBalancers();
+            Optional<LbaasStore.StoredLoadBalancer> existing = all.stream().filter(lb -> lb.spec().name().equals(spec.name())).findFirst();
+            if (existing.isPresent()) {
+                return new Change<>(sameOrConflict(existing.get(), spec), store.revision());
+            }
+            Resource network = networkNamed(spec.network());
+            for (Resource subnet : graph.children(network.id(), Kind.SUBNET)) {
+                dev.vnet.registry.Subnet cidr = dev.vnet.registry.Subnet.parse((String) subnet.attributes().get("cidr"));
+                if (Integer.toUnsignedLong(spec.vipAddress() - cidr.address()) < cidr.size()) {
+                    // The network's VMs would take the VIP for a neighbour on their own link and never reach a gateway.
+                    throw new GraphException(INVALID, "vip_address " + spec.vipText() + " is inside subnet " + subnet.name() + " ("
+                            + subnet.attributes().get("cidr") + ") of network " + network.name() + "; a VIP must be outside it");
+                }
+            }
+            MemberIndex members = new MemberIndex();
+            for (int i = 0; i < spec.backends().size(); i++) {
+                String vm = spec.backends().get(i);
+                if (members.of(network.id(), vm).isEmpty()) {
+                    boolean elsewhere = graph.list(Kind.VM).stream().anyMatch(r -> r.name().equals(vm));
+                    throw new GraphException(INVALID, "backends[" + i + "]: vm " + vm + " is not a VM of network " + network.name()
+                            + (elsewhere ? " (a VM of that name is in another network, or has no port)" : " (there is no VM of that name)"));
+                }
+            }
+            for (LbaasStore.StoredLoadBalancer other : all) {
+                if (other.spec().vipAddress() != spec.vipAddress()) {
+                    continue;
+                }
+                for (ListenerPort port : spec.ports()) {
+                    if (other.spec().ports().contains(port)) {
+                        throw new GraphException(CONFLICT, "load balancer " + other.spec().name() + " already listens on "
+                                + spec.vipText() + " " + port);
+                    }
+                }
+            }
+            LbaasStore.StoredLoadBalancer stored = new LbaasStore.StoredLoadBalancer(UUID.randomUUID().toString(), network.id(), spec);
+            if (!lbaas.putIfAbsent(stored)) { // another controller process took the name meanwhile
+                LbaasStore.StoredLoadBalancer winner = lbaas.loadBalancers().stream()
+                        .filter(lb -> lb.spec().name().equals(spec.name())).findFirst()
+                        .orElseThrow(() -> new GraphException(CONFLICT, "load balancer " + spec.name() + " is being created and deleted concurrently"));
+                return new Change<>(sameOrConflict(winner, spec), store.revision());
+            }
+            return new Change<>(members.view(stored), store.revision());
+        });
+    }
+
+    private LoadBalancer sameOrConflict(LbaasStore.StoredLoadBalancer existing, LoadBalancerSpec wanted) {
+        if (!existing.spec().equals(wanted)) {
+            throw new GraphException(CONFLICT, "load balancer " + wanted.name() + " already exists with a different specification "
+                    + existing.spec().toJson());
+        }
+        return new MemberIndex().view(existing);
+    }
+
+    /** The network with this id, or else the only one with this name. */
+    private Resource networkNamed(String idOrName) {
+        Optional<Resource> byId = graph.get(idOrName).filter(r -> r.kind() == Kind.NETWORK);
+        if (byId.isPresent()) {
+            return byId.get();
+        }
+        List<Resource> named = graph.list(Kind.NETWORK).stream().filter(r -> r.name().equals(idOrName)).toList();
+        if (named.isEmpty()) {
+            throw new GraphException(NOT_FOUND, "no network " + idOrName);
+        }
+        if (named.size() > 1) {
+            throw new GraphException(INVALID, named.size() + " networks are named " + idOrName + " (in different projects): "
+                    + String.join(", ", named.stream().map(Resource::id).toList()) + "; give network as an id");
+        }
+        return named.getFirst();
+    }
+
+    public Change<Void> deleteLoadBalancer(String idOrName) {
+        return locked(() -> {
+            LbaasStore.StoredLoadBalancer lb = LbaasStore.byIdOrName(lbaas.loadBalancers(), idOrName,
+                    LbaasStore.StoredLoadBalancer::id, l -> l.spec().name())
+                    .orElseThrow(() -> new GraphException(NOT_FOUND, "no load balancer " + idOrName));
+            lbaas.deleteLoadBalancer(lb.spec().name());
+            return new Change<>(null, store.revision());
+        });
+    }
+
+    /** Every registered gateway, by name. */
+    public List<RegisteredGateway> gateways() {
+        return lbaas.gateways();
+    }
+
+    public Optional<RegisteredGateway> gateway(String idOrName) {
+        return LbaasStore.byIdOrName(lbaas.gateways(), idOrName, RegisteredGateway::id, g -> g.spec().name());
+    }
+
+    /**
+     * Registers a gateway, idempotent by name (a gateway registers again at every start); another spec
+     * under its name, or another gateway's underlay address and port, is a CONFLICT.
+     */
+    public Change<RegisteredGateway> createGateway(GatewaySpec spec) {
+        return locked(() -> {
+            for (RegisteredGateway other : lbaas.gateways()) {
+                if (other.spec().name().equals(spec.name())) {
+                    if (!other.spec().equals(spec)) {
+                        throw new GraphException(CONFLICT, "gateway " + spec.name() + " is already registered with a different specification "
+                                + other.spec().toJson() + "; delete it first to register it anew");
+                    }
+                    return new Change<>(other, store.revision());
+                }
+                if (other.spec().underlayAddress() == spec.underlayAddress() && other.spec().port() == spec.port()) {
+                    throw new GraphException(CONFLICT, "gateway " + other.spec().name() + " already has address "
+                            + other.spec().toJson().path("address").asText() + " port " + spec.port());
+                }
+            }
+            RegisteredGateway gateway = new RegisteredGateway(UUID.randomUUID().toString(), spec);
+            if (!lbaas.putIfAbsent(gateway)) {
+                throw new GraphException(CONFLICT, "gateway " + spec.name() + " was registered concurrently; register again");
+            }
+            return new Change<>(gateway, store.revision());
+        });
+    }
+
+    public Change<Void> deleteGateway(String idOrName) {
+        return locked(() -> {
+            RegisteredGateway gateway = gateway(idOrName).orElseThrow(() -> new GraphException(NOT_FOUND, "no gateway " + idOrName));
+            lbaas.deleteGateway(gateway.spec().name());
+            return new Change<>(null, store.revision());
+        });
+    }
+
+    /** The load balancers whose network is the resource {@code id} or one it owns (a project's networks). */
+    private List<LbaasStore.StoredLoadBalancer> loadBalancersInside(String id) {
+        List<LbaasStore.StoredLoadBalancer> inside = new ArrayList<>();
+        for (LbaasStore.StoredLoadBalancer lb : lbaas.loadBalancers()) {
+            if (lb.networkId().equals(id) || graph.get(lb.networkId()).map(network -> id.equals(network.ownerId())).orElse(false)) {
+                inside.add(lb);
+            }
+        }
+        return inside;
+    }
+
+    /**
+     * The VMs of each network as load balancer members, read from the graph once for all the load
+     * balancers of one request.
+     */
+    private final class MemberIndex {
+        private final Map<String, Map<String, LoadBalancer.Member>> byNetwork = new HashMap<>();
+
+        MemberIndex() {
+            Map<String, Resource> hostsById = new HashMap<>();
+            graph.list(Kind.HOST).forEach(host -> hostsById.put(host.id(), host));
+            for (Resource vm : graph.list(Kind.VM)) {
+                String hostId = (String) vm.attributes().get("host");
+                Resource host = hostsById.get(hostId);
+                Optional<Resource> port = vm.uses().stream().filter(id -> !id.equals(hostId)).findFirst().flatMap(graph::get);
+                Optional<String> network = port.flatMap(p -> graph.get(p.ownerId())).map(Resource::ownerId);
+                if (host == null || network.isEmpty()) {
+                    continue; // a VM whose port was taken by a forced delete serves nothing
+                }
+                byNetwork.computeIfAbsent(network.get(), n -> new HashMap<>()).put(vm.name(), new LoadBalancer.Member(vm.name(), vm.id(),
+                        Ipv4Address.parse((String) port.get().attributes().get("ip_address")), host.name(),
+                        (String) host.attributes().getOrDefault("location", LocationLabel.NONE)));
+            }
+        }
+
+        Optional<LoadBalancer.Member> of(String networkId, String vmName) {
+            return Optional.ofNullable(byNetwork.getOrDefault(networkId, Map.of()).get(vmName));
+        }
+
+        LoadBalancer view(LbaasStore.StoredLoadBalancer lb) {
+            List<LoadBalancer.Member> members = new ArrayList<>();
+            lb.spec().backends().forEach(vm -> of(lb.networkId(), vm).ifPresent(members::add));
+            return new LoadBalancer(lb.id(), lb.networkId(), lb.spec(), members);
+        }
     }
 
     @Override

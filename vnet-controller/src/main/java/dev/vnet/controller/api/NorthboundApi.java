@@ -12,6 +12,17 @@
  *   GET    /v2.0/sync?version=N&timeout=S   200 {"complete": bool, "pending_hosts": [...]}
  * A host is named by its id or its name wherever the API takes one (its name is its identity).
  *
+ * Load balancing, in Octavia's naming where it has one; both kinds are named by id or name in paths:
+ *   POST/GET /v2.0/lbaas/loadbalancers, GET/DELETE /v2.0/lbaas/loadbalancers/{id}
+ *            envelope "loadbalancer": LoadBalancerSpec's JSON (dev.vnet.gateway.config); the view adds
+ *            "id", "network_id" and "members": the backends that are VMs of the network now, with
+ *            their address, host and the host's location
+ *   POST/GET /v2.0/gateways, GET/DELETE /v2.0/gateways/{id}
+ *            envelope "gateway": GatewaySpec's JSON; the view adds "id". A gateway registers itself.
+ * Deleting a backend VM is allowed: the load balancer just loses that member (and regains it when a
+ * VM of that name is created in the network again). Deleting a network or project a load balancer is
+ * in is refused (409 InUse naming it) unless ?force=true, which deletes the load balancer too.
+ *
  * Versions and waiting. Every write answers with X-Vnet-Version: the config store revision after it,
  * which the hosts acknowledge once they applied it. GET /v2.0/sync waits (default 10 s, at most 120)
  * until every host the changes up to that version touched has applied them. A write given ?wait=true
@@ -52,10 +63,14 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vnet.controller.Controller;
 import dev.vnet.controller.Controller.Change;
+import dev.vnet.controller.RegisteredGateway;
 import dev.vnet.controller.channel.SyncStatus;
 import dev.vnet.controller.graph.Kind;
 import dev.vnet.controller.graph.Resource;
 import dev.vnet.controller.graph.ResourceGraph;
+import dev.vnet.gateway.config.GatewaySpec;
+import dev.vnet.gateway.config.LoadBalancer;
+import dev.vnet.gateway.config.LoadBalancerSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -108,6 +123,8 @@ public final class NorthboundApi {
         resource(Kind.PORT, Set.of("name", "network_id"), this::createPort);
         resource(Kind.VM, Set.of("name"), this::createVm);
         router.add("GET", PREFIX + "/sync", Set.of("version", "timeout"), this::sync);
+        loadBalancerRoutes();
+        gatewayRoutes();
     }
 
     Router router() {
@@ -185,8 +202,9 @@ public final class NorthboundApi {
         HostFields fields = envelope(request.body(HostCreate.class).host(), Kind.HOST);
         String name = required(fields.name(), "host.name");
         String address = required(fields.address(), "host.address");
+        String location = fields.location() == null ? "" : fields.location();
         boolean existed = named(Kind.HOST, null, name).isPresent();
-        return created(wait, existed, controller.createHost(name, address));
+        return created(wait, existed, controller.createHost(name, address, location));
     }
 
     private Reply createNetwork(ApiRequest request) {
@@ -341,6 +359,95 @@ public final class NorthboundApi {
         Resource resource = find(kind, request.pathParameter("id"));
         Change<Void> change = controller.delete(resource.id(), force);
         return wait.apply(controller, Reply.noContent().withHeader(VERSION_HEADER, Long.toString(change.version())));
+    }
+
+    // ---- load balancers and gateways ----
+
+    private static final String LOAD_BALANCERS = PREFIX + "/lbaas/loadbalancers";
+    private static final String GATEWAYS = PREFIX + "/gateways";
+
+    private void loadBalancerRoutes() {
+        router.add("POST", LOAD_BALANCERS, WRITE_QUERY, this::createLoadBalancer);
+        router.add("GET", LOAD_BALANCERS, Set.of("name"), request -> {
+            Optional<String> name = request.query("name");
+            ObjectNode body = JsonNodeFactory.instance.objectNode();
+            ArrayNode items = body.putArray("loadbalancers");
+            controller.loadBalancers().stream().filter(lb -> name.isEmpty() || lb.spec().name().equals(name.get()))
+                    .forEach(lb -> items.add(Views.loadBalancer(lb)));
+            return Reply.json(200, body);
+        });
+        router.add("GET", LOAD_BALANCERS + "/{id}", Set.of(), request -> Reply.json(200,
+                Views.envelope("loadbalancer", Views.loadBalancer(findLoadBalancer(request.pathParameter("id"))))));
+        router.add("DELETE", LOAD_BALANCERS + "/{id}", WRITE_QUERY, request -> {
+            WaitOption wait = WaitOption.of(request);
+            Change<Void> change = controller.deleteLoadBalancer(findLoadBalancer(request.pathParameter("id")).id());
+            return wait.apply(controller, Reply.noContent().withHeader(VERSION_HEADER, Long.toString(change.version())));
+        });
+    }
+
+    private Reply createLoadBalancer(ApiRequest request) {
+        WaitOption wait = WaitOption.of(request);
+        JsonNode fields = request.body(RequestBodies.LoadBalancerCreate.class).loadbalancer();
+        if (fields == null) {
+            throw ApiError.badRequest("the body needs a 'loadbalancer' object: {\"loadbalancer\": {...}}");
+        }
+        LoadBalancerSpec spec;
+        try {
+            spec = LoadBalancerSpec.fromJson(fields);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest("invalid load balancer: " + e.getMessage());
+        }
+        boolean existed = controller.loadBalancers().stream().anyMatch(lb -> lb.spec().name().equals(spec.name()));
+        Change<LoadBalancer> change = controller.createLoadBalancer(spec);
+        Reply reply = Reply.json(existed ? 200 : 201, Views.envelope("loadbalancer", Views.loadBalancer(change.value())))
+                .withHeader(VERSION_HEADER, Long.toString(change.version()));
+        return wait.apply(controller, reply);
+    }
+
+    private LoadBalancer findLoadBalancer(String idOrName) {
+        return controller.loadBalancer(idOrName).orElseThrow(() -> new ApiError(404, "LoadBalancerNotFound", "no load balancer " + idOrName));
+    }
+
+    private void gatewayRoutes() {
+        router.add("POST", GATEWAYS, WRITE_QUERY, this::createGateway);
+        router.add("GET", GATEWAYS, Set.of("name"), request -> {
+            Optional<String> name = request.query("name");
+            ObjectNode body = JsonNodeFactory.instance.objectNode();
+            ArrayNode items = body.putArray("gateways");
+            controller.gateways().stream().filter(g -> name.isEmpty() || g.spec().name().equals(name.get()))
+                    .forEach(g -> items.add(Views.gateway(g)));
+            return Reply.json(200, body);
+        });
+        router.add("GET", GATEWAYS + "/{id}", Set.of(), request -> Reply.json(200,
+                Views.envelope("gateway", Views.gateway(findGateway(request.pathParameter("id"))))));
+        router.add("DELETE", GATEWAYS + "/{id}", WRITE_QUERY, request -> {
+            WaitOption wait = WaitOption.of(request);
+            Change<Void> change = controller.deleteGateway(findGateway(request.pathParameter("id")).id());
+            return wait.apply(controller, Reply.noContent().withHeader(VERSION_HEADER, Long.toString(change.version())));
+        });
+    }
+
+    private Reply createGateway(ApiRequest request) {
+        WaitOption wait = WaitOption.of(request);
+        JsonNode fields = request.body(RequestBodies.GatewayCreate.class).gateway();
+        if (fields == null) {
+            throw ApiError.badRequest("the body needs a 'gateway' object: {\"gateway\": {...}}");
+        }
+        GatewaySpec spec;
+        try {
+            spec = GatewaySpec.fromJson(fields);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest("invalid gateway: " + e.getMessage());
+        }
+        boolean existed = controller.gateway(spec.name()).isPresent();
+        Change<RegisteredGateway> change = controller.createGateway(spec);
+        Reply reply = Reply.json(existed ? 200 : 201, Views.envelope("gateway", Views.gateway(change.value())))
+                .withHeader(VERSION_HEADER, Long.toString(change.version()));
+        return wait.apply(controller, reply);
+    }
+
+    private RegisteredGateway findGateway(String idOrName) {
+        return controller.gateway(idOrName).orElseThrow(() -> new ApiError(404, "GatewayNotFound", "no gateway " + idOrName));
     }
 
     // ---- lookups and checks (no writes) ----

@@ -1,6 +1,7 @@
 package dev.vnet.controller.api;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.List;
 
@@ -22,8 +23,11 @@ final class RequestBodies {
     record HostCreate(HostFields host) {
     }
 
-    /** @param address the host's underlay IPv4 address */
-    record HostFields(String name, String address) {
+    /**
+     * @param address  the host's underlay IPv4 address
+     * @param location its location label; null (omitted) for none
+     */
+    record HostFields(String name, String address, String location) {
     }
 
     record NetworkCreate(NetworkFields network) {
@@ -56,5 +60,16 @@ final class RequestBodies {
     /** @param host the host's id or name */
     record VmFields(String name, @JsonProperty("project_id") String projectId, String host,
                     @JsonProperty("port_id") String portId, @JsonProperty("network_id") String networkId) {
+    }
+
+    /**
+     * {@code {"loadbalancer": {...}}}: the inner object is read by LoadBalancerSpec.fromJson, which
+     * refuses its unknown fields and names the field of every other mistake.
+     */
+    record LoadBalancerCreate(JsonNode loadbalancer) {
+    }
+
+    /** {@code {"gateway": {...}}}, read by GatewaySpec.fromJson. */
+    record GatewayCreate(JsonNode gateway) {
     }
 }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vnet.controller.Controller;
+import dev.vnet.controller.RegisteredGateway;
+import dev.vnet.gateway.config.LoadBalancer;
 import dev.vnet.controller.graph.Kind;
 import dev.vnet.controller.graph.Resource;
 import dev.vnet.registry.Subnet;
@@ -68,7 +70,8 @@ final class Views {
 
     private ObjectNode host(Resource host) {
         ObjectNode view = JSON.objectNode().put("id", host.id()).put("name", host.name())
-                .put("address", (String) host.attributes().get("address"));
+                .put("address", (String) host.attributes().get("address"))
+                .put("location", (String) host.attributes().getOrDefault("location", ""));
         ArrayNode vms = view.putArray("vm_ids");
         host.usedBy().forEach(vms::add);
         return view;
@@ -117,6 +120,25 @@ final class Views {
                 .put("host_port", ((Number) vm.attributes().get("host_port")).intValue());
         view.put("status", port.isPresent() ? ACTIVE : DOWN);
         return view;
+    }
+
+    /** A load balancer: its normalized spec with id, network_id and the members resolved now. */
+    static ObjectNode loadBalancer(LoadBalancer loadBalancer) {
+        return loadBalancer.toJson();
+    }
+
+    /** A gateway: its id, then the spec it registered with. */
+    static ObjectNode gateway(RegisteredGateway gateway) {
+        ObjectNode view = JSON.objectNode().put("id", gateway.id());
+        view.setAll(gateway.spec().toJson());
+        return view;
+    }
+
+    /** {@code {"name": view}} for the resources that are not graph kinds (loadbalancer, gateway). */
+    static ObjectNode envelope(String name, ObjectNode view) {
+        ObjectNode body = JSON.objectNode();
+        body.set(name, view);
+        return body;
     }
 
     List<Resource> children(Kind kind, String ownerId) {

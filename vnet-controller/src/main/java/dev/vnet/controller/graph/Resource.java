@@ -8,7 +8,8 @@ import java.util.Map;
  *
  * @param attributes what the node allocated or was given, by kind: a network's {@code network_id}, a
  *                   subnet's {@code cidr}, a port's {@code ip_address} and {@code mac_address}, a VM's
- *                   {@code host_port}, a host's {@code address}
+ *                   {@code host_port}, a host's {@code address} and
+ *                   {@code location} (absent when it has none)
  * @param uses       ids of the nodes this one uses (a VM: its host and ports)
  * @param usedBy     ids of the nodes that use this one
  */

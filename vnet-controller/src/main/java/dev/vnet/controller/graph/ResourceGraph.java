@@ -222,9 +222,18 @@ public final class ResourceGraph implements AutoCloseable {
     }
 
     public Resource createHost(String name, String underlayAddress) {
+        return createHost(name, underlayAddress, "");
+    }
+
+    /**
+     * A host with a location label ("" for none). The label is part of the host's specification only when
+     * it is not empty, so hosts stored before there were labels still compare equal to a create without one.
+     */
+    public Resource createHost(String name, String underlayAddress, String location) {
         int address = parse(() -> Ipv4Address.parse(underlayAddress), "host address");
-        return view(await(cloud.task.send(() -> addChild(cloud, Kind.HOST, name, Map.of("address", Ipv4Address.toString(address)),
-                () -> new HostState(address, new TreeSet<>())))));
+        Map<String, Object> spec = location.isEmpty() ? Map.of("address", Ipv4Address.toString(address))
+                : Map.of("address", Ipv4Address.toString(address), "location", location);
+        return view(await(cloud.task.send(() -> addChild(cloud, Kind.HOST, name, spec, () -> new HostState(address, new TreeSet<>())))));
     }
 
     public Resource createNetwork(String projectId, String name) {

@@ -222,6 +222,65 @@ class BadInputTest {
         refused(413, "RequestEntityTooLarge", "larger than 1048576 bytes", () -> api.post("/v2.0/projects", huge));
     }
 
+    @Test
+    void invalidLoadBalancerOptionsAreRefusedWithTheFieldNamed() {
+        api.post("/v2.0/vms", "{\"vm\": {\"name\": \"vm1\", \"host\": \"h1\", \"network_id\": \"" + ids.network() + "\"}}");
+        String valid = "\"name\": \"web\", \"network\": \"blue\", \"vip_address\": \"198.51.100.10\", "
+                + "\"ports\": [{\"protocol\": \"tcp\", \"port\": 80}], \"backends\": [\"vm1\"]";
+        String path = "/v2.0/lbaas/loadbalancers";
+        refused(400, "BadRequest", "the body needs a 'loadbalancer' object", () -> api.post(path, "{}"));
+        refused(400, "BadRequest", "unknown field 'load_balancer'", () -> api.post(path, "{\"load_balancer\": {" + valid + "}}"));
+        refused(400, "BadRequest", "invalid load balancer: unknown field 'algorithm'",
+                () -> api.post(path, "{\"loadbalancer\": {" + valid + ", \"algorithm\": \"ROUND_ROBIN\"}}"));
+        refused(400, "BadRequest", "Duplicate field 'name'", () -> api.post(path, "{\"loadbalancer\": {" + valid + ", \"name\": \"x\"}}"));
+        refused(400, "BadRequest", "invalid load balancer: vip_address 224.1.1.1 is a multicast address",
+                () -> api.post(path, "{\"loadbalancer\": {" + valid.replace("198.51.100.10", "224.1.1.1") + "}}"));
+        refused(400, "BadRequest", "invalid load balancer: ports[0].port must be 1 to 65535, not 70000",
+                () -> api.post(path, "{\"loadbalancer\": {" + valid.replace("80}", "70000}") + "}}"));
+        refused(400, "BadRequest", "invalid load balancer: table.size must be a prime from 7 to 1000003, not 65536 (not prime)",
+                () -> api.post(path, "{\"loadbalancer\": {" + valid + ", \"table\": {\"kind\": \"maglev\", \"size\": 65536}}}"));
+        refused(400, "BadRequest", "invalid load balancer: health_check.timeout_ms must be at least 50 and less than interval_ms (1000)",
+                () -> api.post(path, "{\"loadbalancer\": {" + valid + ", \"health_check\": {\"timeout_ms\": 1000}}}"));
+        refused(400, "BadRequest", "invalid load balancer: flow_identity must be 5-tuple, 3-tuple or 2-tuple",
+                () -> api.post(path, "{\"loadbalancer\": {" + valid + ", \"flow_identity\": \"6-tuple\"}}"));
+        refused(400, "BadRequest", "invalid load balancer: a load balancer must be a JSON object", () -> api.post(path, "{\"loadbalancer\": [1]}"));
+        // The references: network, backends, the VIP against the network's subnet.
+        refused(404, "NotFound", "no network green", () -> api.post(path, "{\"loadbalancer\": {" + valid.replace("blue", "green") + "}}"));
+        refused(400, "BadRequest", "backends[0]: vm vm9 is not a VM of network blue (there is no VM of that name)",
+                () -> api.post(path, "{\"loadbalancer\": {" + valid.replace("vm1", "vm9") + "}}"));
+        refused(400, "BadRequest", "vip_address 10.0.0.200 is inside subnet s (10.0.0.0/24) of network blue",
+                () -> api.post(path, "{\"loadbalancer\": {" + valid.replace("198.51.100.10", "10.0.0.200") + "}}"));
+        String green = otherNetwork();
+        api.post("/v2.0/subnets", "{\"subnet\": {\"name\": \"g\", \"network_id\": \"" + green + "\", \"cidr\": \"10.5.0.0/24\"}}");
+        api.post("/v2.0/vms", "{\"vm\": {\"name\": \"vm5\", \"host\": \"h1\", \"network_id\": \"" + green + "\"}}");
+        refused(400, "BadRequest", "backends[1]: vm vm5 is not a VM of network blue (a VM of that name is in another network",
+                () -> api.post(path, "{\"loadbalancer\": {" + valid.replace("[\"vm1\"]", "[\"vm1\", \"vm5\"]") + "}}"));
+        refused(400, "BadRequest", "'force'", () -> api.send("DELETE", path + "/web?force=true", null, null));
+        refused(404, "LoadBalancerNotFound", "no load balancer web", () -> api.send("DELETE", path + "/web", null, null));
+        assertThat(api.controller.loadBalancers()).isEmpty();
+    }
+
+    @Test
+    void invalidGatewaysAndHostLocationsAreRefused() {
+        String valid = "\"name\": \"gw1\", \"address\": \"10.99.0.11\", \"port\": 4790, \"public_address\": \"198.18.0.11\"";
+        refused(400, "BadRequest", "the body needs a 'gateway' object", () -> api.post("/v2.0/gateways", "{}"));
+        refused(400, "BadRequest", "invalid gateway: unknown field 'zone'",
+                () -> api.post("/v2.0/gateways", "{\"gateway\": {" + valid + ", \"zone\": \"a\"}}"));
+        refused(400, "BadRequest", "invalid gateway: port must be 1 to 65535, not 0",
+                () -> api.post("/v2.0/gateways", "{\"gateway\": {" + valid.replace("4790", "0") + "}}"));
+        refused(400, "BadRequest", "invalid gateway: public_address is required",
+                () -> api.post("/v2.0/gateways", "{\"gateway\": {\"name\": \"gw1\", \"address\": \"10.99.0.11\", \"port\": 4790}}"));
+        refused(400, "BadRequest", "invalid gateway: location 'zone a' is invalid",
+                () -> api.post("/v2.0/gateways", "{\"gateway\": {" + valid + ", \"location\": \"zone a\"}}"));
+        refused(404, "GatewayNotFound", "no gateway gw1", () -> api.send("GET", "/v2.0/gateways/gw1", null, null));
+        refused(400, "BadRequest", "host location 'zone a' is invalid",
+                () -> api.post("/v2.0/hosts", "{\"host\": {\"name\": \"h2\", \"address\": \"10.255.0.2\", \"location\": \"zone a\"}}"));
+        refused(400, "BadRequest", "field 'host.location' must be a string",
+                () -> api.post("/v2.0/hosts", "{\"host\": {\"name\": \"h2\", \"address\": \"10.255.0.2\", \"location\": 3}}"));
+        refused(409, "Conflict", "already exists",
+                () -> api.post("/v2.0/hosts", "{\"host\": {\"name\": \"h1\", \"address\": \"10.255.0.1\", \"location\": \"zone-a\"}}"));
+    }
+
     private String otherNetwork() {
         return ApiFixture.json(api.post("/v2.0/networks", "{\"network\": {\"name\": \"green\", \"project_id\": \"" + ids.project() + "\"}}"))
                 .path("network").path("id").asText();

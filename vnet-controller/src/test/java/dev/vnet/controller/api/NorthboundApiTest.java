@@ -222,6 +222,22 @@ class NorthboundApiTest {
     }
 
     @Test
+    void hostsHaveAnOptionalLocationLabel() {
+        JsonNode plain = api.client.post("/v2.0/hosts", body("host", "name", "h1", "address", "10.255.0.1")).body().path("host");
+        assertThat(plain.path("location").asText("missing")).isEmpty();
+        JsonNode labelled = api.client.post("/v2.0/hosts", body("host", "name", "h2", "address", "10.255.0.2", "location", "zone-a"))
+                .body().path("host");
+        assertThat(labelled.path("location").asText()).isEqualTo("zone-a");
+        long before = api.controller.version();
+        assertThat(api.client.post("/v2.0/hosts", body("host", "name", "h2", "address", "10.255.0.2", "location", "zone-a")).status())
+                .isEqualTo(200);
+        assertThat(api.client.post("/v2.0/hosts", body("host", "name", "h1", "address", "10.255.0.1", "location", "")).status())
+                .isEqualTo(200);
+        assertThat(api.controller.version()).isEqualTo(before);
+        assertThat(api.client.get("/v2.0/hosts/h2").body().path("host").path("location").asText()).isEqualTo("zone-a");
+    }
+
+    @Test
     void subnetsOfDifferentNetworksMayOverlap() throws IOException {
         ApiFixture.Ids ids = api.basics();
         String green = api.client.post("/v2.0/networks", body("network", "name", "green", "project_id", ids.project())).body()

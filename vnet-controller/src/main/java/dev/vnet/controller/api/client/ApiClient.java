@@ -5,11 +5,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.vnet.controller.channel.SyncStatus;
+import dev.vnet.gateway.config.GatewaySpec;
+import dev.vnet.gateway.config.LoadBalancer;
+import dev.vnet.gateway.config.LoadBalancerSpec;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -91,6 +95,73 @@ public final class ApiClient implements AutoCloseable {
         List<String> pending = new ArrayList<>();
         response.body().path("pending_hosts").forEach(host -> pending.add(host.asText()));
         return new SyncStatus(response.body().path("complete").asBoolean(false), pending);
+    }
+
+    // ---- load balancers and gateways, as the configuration model's records ----
+
+    /** Creates a load balancer (the same spec again: the existing one); its view with id and members. */
+    public LoadBalancer createLoadBalancer(LoadBalancerSpec spec) {
+        return LoadBalancer.fromJson(post(LOAD_BALANCERS, envelope("loadbalancer", spec.toJson())).body().path("loadbalancer"));
+    }
+
+    /** Every load balancer, by name, with its members as the controller resolved them for this answer. */
+    public List<LoadBalancer> listLoadBalancers() {
+        List<LoadBalancer> all = new ArrayList<>();
+        get(LOAD_BALANCERS).body().path("loadbalancers").forEach(view -> all.add(LoadBalancer.fromJson(view)));
+        return all;
+    }
+
+    /** @throws ApiException 404 if there is no load balancer with that id or name */
+    public LoadBalancer getLoadBalancer(String idOrName) {
+        return LoadBalancer.fromJson(get(LOAD_BALANCERS + "/" + encode(idOrName)).body().path("loadbalancer"));
+    }
+
+    /** @return the version of the delete */
+    public long deleteLoadBalancer(String idOrName) {
+        return delete(LOAD_BALANCERS + "/" + encode(idOrName)).version().orElse(0);
+    }
+
+    /** Registers a gateway (again with the same spec: nothing changes); the spec as registered. */
+    public GatewaySpec createGateway(GatewaySpec spec) {
+        return GatewaySpec.fromJson(withoutId(post(GATEWAYS, envelope("gateway", spec.toJson())).body().path("gateway")));
+    }
+
+    /** Every registered gateway, by name. */
+    public List<GatewaySpec> listGateways() {
+        List<GatewaySpec> all = new ArrayList<>();
+        get(GATEWAYS).body().path("gateways").forEach(view -> all.add(GatewaySpec.fromJson(withoutId(view))));
+        return all;
+    }
+
+    /** @throws ApiException 404 if there is no gateway with that id or name */
+    public GatewaySpec getGateway(String idOrName) {
+        return GatewaySpec.fromJson(withoutId(get(GATEWAYS + "/" + encode(idOrName)).body().path("gateway")));
+    }
+
+    /** @return the version of the delete */
+    public long deleteGateway(String idOrName) {
+        return delete(GATEWAYS + "/" + encode(idOrName)).version().orElse(0);
+    }
+
+    private static final String LOAD_BALANCERS = "/v2.0/lbaas/loadbalancers";
+    private static final String GATEWAYS = "/v2.0/gateways";
+
+    private static JsonNode envelope(String name, JsonNode inner) {
+        return JSON.createObjectNode().set(name, inner);
+    }
+
+    /** A gateway's view without the id the controller added, which is not part of the spec. */
+    private static JsonNode withoutId(JsonNode view) {
+        if (!view.isObject()) {
+            throw new IllegalStateException("the controller's answer holds no gateway: " + view);
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode spec = view.deepCopy();
+        spec.remove("id");
+        return spec;
+    }
+
+    private static String encode(String text) {
+        return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     private ApiResponse send(String method, String path, byte[] body, Duration timeout) {
