@@ -216,7 +216,7 @@ public final class Controller implements AutoCloseable {
             Resource subnet = graph.createSubnet(networkId, name, cidr);
             registry.createNetwork(network.id(), ((Number) network.attributes().get("network_id")).longValue(),
                     (String) subnet.attributes().get("cidr"));
-            return published(subnet, Set.of());
+            return published(subnet, syncLbaas());
         });
     }
 
@@ -240,6 +240,7 @@ public final class Controller implements AutoCloseable {
             Vm created = registry.createVm(wanted.name(), wanted.network(), wanted.host(), wanted.address(), wanted.mac(), wanted.port());
             Set<String> touched = hostsOf(created.network());
             touched.add(created.host());
+            touched.addAll(syncLbaas());
             return published(vm, touched);
         });
     }
@@ -334,7 +335,7 @@ public final class Controller implements AutoCloseable {
                         .orElseThrow(() -> new GraphException(CONFLICT, "load balancer " + spec.name() + " is being created and deleted concurrently"));
                 return new Change<>(sameOrConflict(winner, spec), store.revision());
             }
-            return new Change<>(members.view(stored), store.revision());
+            return published(members.view(stored), syncLbaas());
         });
     }
 
@@ -369,7 +370,7 @@ public final class Controller implements AutoCloseable {
                     LbaasStore.StoredLoadBalancer::id, l -> l.spec().name())
                     .orElseThrow(() -> new GraphException(NOT_FOUND, "no load balancer " + idOrName));
             lbaas.deleteLoadBalancer(lb.spec().name());
-            return new Change<>(null, store.revision());
+            return published(null, syncLbaas());
         });
     }
 
@@ -405,7 +406,7 @@ public final class Controller implements AutoCloseable {
             if (!lbaas.putIfAbsent(gateway)) {
                 throw new GraphException(CONFLICT, "gateway " + spec.name() + " was registered concurrently; register again");
             }
-            return new Change<>(gateway, store.revision());
+            return published(gateway, syncLbaas());
         });
     }
 
@@ -413,7 +414,7 @@ public final class Controller implements AutoCloseable {
         return locked(() -> {
             RegisteredGateway gateway = gateway(idOrName).orElseThrow(() -> new GraphException(NOT_FOUND, "no gateway " + idOrName));
             lbaas.deleteGateway(gateway.spec().name());
-            return new Change<>(null, store.revision());
+            return published(null, syncLbaas());
         });
     }
 
@@ -598,6 +599,11 @@ public final class Controller implements AutoCloseable {
         }
         for (Network network : registry.networks()) {
             if (!network.equals(wantedNetworks.get(network.name()))) {
+                for (dev.vnet.registry.Gateway gateway : registry.gateways()) {
+                    if (gateway.network().equals(network.name())) {
+                        registry.deleteGateway(gateway.network(), gateway.name());
+                    }
+                }
                 registry.deleteNetwork(network.name());
                 LOG.info("registry: removed network {}", network.name());
             }
@@ -630,6 +636,55 @@ public final class Controller implements AutoCloseable {
                 registry.createVm(wanted.name(), wanted.network(), wanted.host(), wanted.address(), wanted.mac(), wanted.port());
                 touched.addAll(hostsOf(wanted.network()));
                 LOG.info("registry: added vm {} (the graph had it)", wanted.name());
+            }
+        }
+        touched.addAll(syncLbaas());
+        return touched;
+    }
+
+    /**
+     * Under the lock: derives the registry's gateway sets and VMs' additional addresses from the load
+     * balancer and gateway documents, as the rest of the registry is derived from the graph. Every
+     * registered gateway serves every network (egress for all of them, ingress for their load
+     * balancers), as a cloud's edge does; each backend of a load balancer in unchanged mode owns the
+     * VIP. Writes only differences.
+     *
+     * @return the hosts of VMs whose additional addresses changed
+     */
+    private Set<String> syncLbaas() {
+        Map<String, GatewaySpec> gateways = new HashMap<>();
+        lbaas.gateways().forEach(gateway -> gateways.put(gateway.spec().name(), gateway.spec()));
+        Set<String> networks = new HashSet<>();
+        registry.networks().forEach(network -> networks.add(network.name()));
+        for (dev.vnet.registry.Gateway present : registry.gateways()) {
+            GatewaySpec wanted = gateways.get(present.name());
+            if (wanted == null || !networks.contains(present.network()) || wanted.underlayAddress() != present.address()
+                    || wanted.port() != present.port()) {
+                registry.deleteGateway(present.network(), present.name());
+            }
+        }
+        for (String network : networks) {
+            for (GatewaySpec gateway : gateways.values()) {
+                registry.setGateway(network, gateway.name(), Ipv4Address.toString(gateway.underlayAddress()), gateway.port());
+            }
+        }
+        Map<String, java.util.TreeSet<Long>> owned = new HashMap<>();
+        MemberIndex members = new MemberIndex();
+        for (LbaasStore.StoredLoadBalancer stored : lbaas.loadBalancers()) {
+            if (stored.spec().forwarding() != dev.vnet.gateway.config.ForwardingMode.UNCHANGED) {
+                continue;
+            }
+            for (LoadBalancer.Member member : members.view(stored).members()) {
+                owned.computeIfAbsent(member.vmId(), k -> new java.util.TreeSet<>()).add(Integer.toUnsignedLong(stored.spec().vipAddress()));
+            }
+        }
+        Set<String> touched = new HashSet<>();
+        for (Vm vm : registry.vms()) {
+            List<Integer> wanted = owned.getOrDefault(vm.name(), new java.util.TreeSet<>()).stream().map(Long::intValue).toList();
+            if (!wanted.equals(vm.additionalAddresses())) {
+                registry.setVmAdditionalAddresses(vm.name(), wanted);
+                touched.addAll(hostsOf(vm.network()));
+                touched.add(vm.host());
             }
         }
         return touched;

@@ -53,7 +53,8 @@ public final class GatewayConfiguration {
         Map<String, Entry> next = new HashMap<>();
         for (LoadBalancer loadBalancer : loadBalancers) {
             LoadBalancerSpec spec = loadBalancer.spec();
-            long networkId = networkId(keys, spec.network());
+            // The registry names a network by the controller's id for it, which the view carries.
+            long networkId = networkId(keys, loadBalancer.networkId());
             if (networkId < 0) {
                 skipped.add(spec.name() + ": this gateway does not serve network " + spec.network());
                 continue;
