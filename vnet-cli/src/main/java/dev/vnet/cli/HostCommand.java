@@ -25,6 +25,10 @@ final class HostCommand implements ResourceCommands.Group {
         @Option(names = "--address", required = true, paramLabel = "IPv4", description = "Its underlay address, unique among hosts.")
         String address;
 
+        @Option(names = "--location", paramLabel = "LABEL",
+                description = "Its location label (zone, rack, site), which its VMs carry as load balancer members.")
+        String location;
+
         @Override
         ResourceType type() {
             return ResourceType.HOST;
@@ -32,7 +36,11 @@ final class HostCommand implements ResourceCommands.Group {
 
         @Override
         ObjectNode fields(ApiClient client) {
-            return ResourceCommands.JSON.createObjectNode().put("name", name).put("address", address);
+            ObjectNode host = ResourceCommands.JSON.createObjectNode().put("name", name).put("address", address);
+            if (location != null) {
+                host.put("location", location);
+            }
+            return host;
         }
     }
 }

@@ -26,7 +26,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * What the resource commands ({@code vnet network|subnet|port|vm|host|project}) share: {@code list},
+ * What the resource commands ({@code vnet network|subnet|port|vm|host|project|lb}) share: {@code list},
  * {@code show} and {@code delete}, which are the same for every resource (their parent command says
  * which), resolving a name to an id, printing a table or the API's JSON, and {@code --wait}.
  *
@@ -140,6 +140,10 @@ final class ResourceCommands {
         public Integer call() {
             ResourceType type = group.type();
             var timeout = wait.timeout();
+            if (force && !type.deleteTakesForce()) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--force does not apply to a " + spec.parent().name()
+                        + ": nothing else uses it");
+            }
             try (ApiClient client = api.connect()) {
                 JsonNode resource = resolve(client, type, idOrName);
                 String id = resource.path("id").asText();

@@ -19,16 +19,29 @@ enum ResourceType {
             new Column("IP", port -> port.path("fixed_ips").path(0).path("ip_address").asText("")), column("MAC", "mac_address"),
             column("HOST", "binding:host_id"), column("STATUS", "status"))),
     VM("vm", List.of(column("ID", "id"), column("NAME", "name"), column("HOST", "host"), column("IP", "ip_address"),
-            column("MAC", "mac_address"), column("PORT", "port_id"), column("STATUS", "status")));
+            column("MAC", "mac_address"), column("PORT", "port_id"), column("STATUS", "status"))),
+    /** Octavia's name and place: {@code /v2.0/lbaas/loadbalancers}; its delete takes no --force (nothing uses it). */
+    LOADBALANCER("loadbalancer", "/v2.0/lbaas/loadbalancers", false, List.of(column("ID", "id"), column("NAME", "name"),
+            column("VIP", "vip_address"), new Column("PORTS", lb -> ports(lb.path("ports"))), column("MODE", "forwarding"),
+            new Column("MEMBERS", lb -> lb.path("members").size() + "/" + lb.path("backends").size()),
+            new Column("BACKENDS", lb -> joined(lb.path("backends")))));
 
     record Column(String header, Function<JsonNode, String> value) {
     }
 
     private final String singular;
+    private final String collection;
+    private final boolean deleteTakesForce;
     private final List<Column> columns;
 
     ResourceType(String singular, List<Column> columns) {
+        this(singular, "/v2.0/" + singular + "s", true, columns);
+    }
+
+    ResourceType(String singular, String collection, boolean deleteTakesForce, List<Column> columns) {
         this.singular = singular;
+        this.collection = collection;
+        this.deleteTakesForce = deleteTakesForce;
         this.columns = columns;
     }
 
@@ -43,7 +56,12 @@ enum ResourceType {
     }
 
     String collection() {
-        return "/v2.0/" + plural();
+        return collection;
+    }
+
+    /** Whether the API's delete takes ?force=true (it does for the graph's resources, which others may use). */
+    boolean deleteTakesForce() {
+        return deleteTakesForce;
     }
 
     List<Column> columns() {
@@ -52,6 +70,13 @@ enum ResourceType {
 
     private static Column column(String header, String field) {
         return new Column(header, node -> node.path(field).isNull() || node.path(field).isMissingNode() ? "" : node.path(field).asText());
+    }
+
+    /** A load balancer's listener ports: {@code tcp:80,udp:53}. */
+    private static String ports(JsonNode array) {
+        List<String> values = new ArrayList<>();
+        array.forEach(port -> values.add(port.path("protocol").asText() + ":" + port.path("port").asText()));
+        return String.join(",", values);
     }
 
     private static String joined(JsonNode array) {

@@ -11,10 +11,11 @@ import java.io.UncheckedIOException;
 @Command(name = "vnet", mixinStandardHelpOptions = true, version = "vnet 0.1.0",
         description = {"A software-defined virtual network for VMs: a lab of namespace hosts and VMs, and the agent "
                 + "that forwards between them.",
-                "network, subnet, port, vm, host and project edit the controller's configuration through its API "
+                "network, subnet, port, vm, host, project and lb edit the controller's configuration through its API "
                         + "(exit 1: refused, 3: --wait timed out)."},
         subcommands = {DemoCommand.class, LabCommand.class, ControllerCommand.class, AgentCommand.class, GatewayCommand.class, RegistryCommand.class,
                 NetworkCommand.class, SubnetCommand.class, PortCommand.class, VmCommand.class, HostCommand.class, ProjectCommand.class,
+                LbCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "The launcher script also takes:",
                 "  ./vnet test               every test: ./mvnw verify with JDK 25",

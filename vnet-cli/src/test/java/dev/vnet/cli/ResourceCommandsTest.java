@@ -237,11 +237,89 @@ class ResourceCommandsTest {
     }
 
     @Test
+    void loadBalancersAreCreatedListedShownAndDeleted() throws IOException {
+        assertThat(local("host", "create", "h1", "--address", "10.255.0.1", "--location", "zone-a").exit()).isZero();
+        local("network", "create", "blue");
+        local("subnet", "create", "s", "--network", "blue", "--cidr", "10.0.0.0/24");
+        local("vm", "create", "vm1", "--host", "h1", "--network", "blue");
+        local("vm", "create", "vm2", "--host", "h1", "--network", "blue");
+        assertThat(local("host", "show", "h1").out()).containsPattern("(?m)^location +zone-a$");
+
+        Run created = local("lb", "create", "web", "--network", "blue", "--vip", "198.51.100.10", "--port", "tcp:80", "--port", "UDP:53",
+                "--backend", "vm1", "--backend", "vm2", "--mode", "unchanged", "--flow-identity", "3-tuple", "--points", "50",
+                "--health", "http", "--health-port", "8080", "--health-path", "/healthz", "--expect-status", "204", "--interval-ms", "2000",
+                "--timeout-ms", "700", "--up", "3", "--down", "4", "--locality", "--idle-timeout", "60", "--json");
+        assertThat(created.exit()).as(created.err()).isZero();
+        JsonNode lb = created.json().path("loadbalancer");
+        assertThat(lb.path("ports")).isEqualTo(JSON.readTree("[{\"protocol\":\"tcp\",\"port\":80},{\"protocol\":\"udp\",\"port\":53}]"));
+        assertThat(lb.path("forwarding").asText()).isEqualTo("unchanged");
+        assertThat(lb.path("flow_identity").asText()).isEqualTo("3-tuple");
+        assertThat(lb.path("table")).isEqualTo(JSON.readTree("{\"kind\":\"seed\",\"points\":50}"));
+        assertThat(lb.path("health_check")).isEqualTo(JSON.readTree("{\"type\":\"http\",\"port\":8080,\"path\":\"/healthz\","
+                + "\"expected_status\":204,\"interval_ms\":2000,\"timeout_ms\":700,\"up_threshold\":3,\"down_threshold\":4}"));
+        assertThat(lb.path("locality").asBoolean()).isTrue();
+        assertThat(lb.path("idle_timeout_seconds").asInt()).isEqualTo(60);
+        assertThat(lb.path("members").get(1).path("location").asText()).isEqualTo("zone-a");
+
+        Run defaults = local("lb", "create", "dns", "--network", "blue", "--vip", "198.51.100.53", "--port", "udp:53", "--backend", "vm2");
+        assertThat(defaults.exit()).as(defaults.err()).isZero();
+        assertThat(defaults.out()).containsPattern("(?m)^forwarding +dnat$").containsPattern("(?m)^table +\\{\"kind\":\"maglev\",\"size\":65537\\}$");
+
+        List<String> lines = local("lb", "list").out().lines().toList();
+        assertThat(lines).hasSize(3);
+        assertThat(lines.getFirst()).matches("ID +NAME +VIP +PORTS +MODE +MEMBERS +BACKENDS");
+        assertThat(lines.get(1)).matches("\\S{36} +dns +198\\.51\\.100\\.53 +udp:53 +dnat +1/1 +vm2");
+        assertThat(lines.get(2)).matches("\\S{36} +web +198\\.51\\.100\\.10 +tcp:80,udp:53 +unchanged +2/2 +vm1,vm2");
+        assertThat(local("lb", "show", "web").out()).containsPattern("(?m)^vip_address +198\\.51\\.100\\.10$");
+        assertThat(local("lb", "list", "--json").json().path("loadbalancers")).hasSize(2);
+
+        Run deleted = local("lb", "delete", "web");
+        assertThat(deleted.exit()).as(deleted.err()).isZero();
+        assertThat(deleted.out()).startsWith("deleted loadbalancer web (");
+        assertThat(controller.loadBalancers()).extracting(l -> l.spec().name()).containsExactly("dns");
+    }
+
+    @Test
+    void invalidLoadBalancerOptionsAreRefusedWithTheControllersReason() {
+        topology();
+        local("vm", "create", "vm1", "--host", "h1", "--network", "blue");
+        Run badSize = local("lb", "create", "web", "--network", "blue", "--vip", "198.51.100.10", "--port", "tcp:80", "--backend", "vm1",
+                "--table-size", "1000");
+        assertThat(badSize.exit()).isEqualTo(1);
+        assertThat(badSize.err()).isEqualTo("vnet: invalid load balancer: table.size must be a prime from 7 to 1000003, not 1000 (not prime)"
+                + System.lineSeparator());
+        Run badMode = local("lb", "create", "web", "--network", "blue", "--vip", "198.51.100.10", "--port", "tcp:80", "--backend", "vm1",
+                "--mode", "snat");
+        assertThat(badMode.err()).contains("forwarding must be dnat or unchanged, not 'snat'");
+        Run notABackend = local("lb", "create", "web", "--network", "blue", "--vip", "198.51.100.10", "--port", "tcp:80", "--backend", "vm9");
+        assertThat(notABackend.err()).contains("backends[0]: vm vm9 is not a VM of network blue");
+        Run badPort = local("lb", "create", "web", "--network", "blue", "--vip", "198.51.100.10", "--port", "80", "--backend", "vm1");
+        assertThat(badPort.exit()).isEqualTo(2);
+        assertThat(badPort.err()).contains("--port must be PROTOCOL:PORT, e.g. tcp:80, not '80'");
+        assertThat(local("lb", "create", "web", "--network", "blue", "--vip", "198.51.100.10", "--backend", "vm1").err())
+                .contains("Missing required option: '--port=PROTOCOL:PORT'");
+        assertThat(controller.loadBalancers()).isEmpty();
+
+        local("lb", "create", "web", "--network", "blue", "--vip", "198.51.100.10", "--port", "tcp:80", "--backend", "vm1");
+        Run force = local("lb", "delete", "web", "--force");
+        assertThat(force.exit()).isEqualTo(2);
+        assertThat(force.err()).contains("--force does not apply");
+        Run networkInUse = local("network", "delete", "blue");
+        assertThat(networkInUse.exit()).isEqualTo(1);
+        assertThat(networkInUse.err()).contains("network blue is in use by load balancer web");
+    }
+
+    @Test
     void helpDescribesTheResourceCommands() {
         assertThat(vnet("--help").out()).contains("network", "subnet", "port", "vm", "host", "project");
         assertThat(vnet("network", "--help").out()).contains("create", "list", "show", "delete");
         assertThat(vnet("network", "list", "--help").out()).contains("Lists the networks.", "--controller", "VNET_CONTROLLER", "--lab", "--json");
         assertThat(vnet("vm", "delete", "--help").out()).contains("Deletes a vm", "--force", "--wait", "--timeout");
         assertThat(vnet("vm", "create", "--help").out()).contains("--host", "--network", "--port", "--project");
+        assertThat(vnet("--help").out()).contains("lb");
+        assertThat(vnet("lb", "create", "--help").out()).contains("--vip", "--port", "--backend", "--mode", "--flow-identity", "--table",
+                "--table-size", "--points", "--health", "--health-port", "--health-path", "--expect-status", "--interval-ms",
+                "--timeout-ms", "--up", "--down", "--locality", "--idle-timeout");
+        assertThat(vnet("host", "create", "--help").out()).contains("--location");
     }
 }
