@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -22,6 +23,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -43,6 +47,25 @@ import java.util.stream.Stream;
  *   VM ns:      eth0      eth0         eth0
  * </pre>
  *
+ * With {@code gateways:} in the topology the lab also builds a public side, the way a provider's edge
+ * looks from outside: a namespace per gateway on the underlay (like a host, running {@code vnet gateway}),
+ * a client namespace, and a router namespace between them that reaches each gateway over its own /30
+ * link and routes the VIP prefix to all of them at once (Linux ECMP multipath, L4 hash policy), so
+ * flows spread over the gateways as an upstream router would spread them. The gateway links' MTU is the
+ * underlay's minus the tunnel's overhead (44), so what a client sends fits the tunnel to a VM.
+ *
+ * <pre>
+ *   public ns:  eth0 192.0.2.2/24 (the clients; default via 192.0.2.1)
+ *                │ veth
+ *   router ns:  clients0 192.0.2.1/24      ip_forward, fib_multipath_hash_policy=1
+ *               203.0.113.0/24 nexthop via 198.19.1.2 dev g1 nexthop via 198.19.2.2 dev g2
+ *               198.18.0.1/32 via 198.19.1.2 dev g1   198.18.0.2/32 via 198.19.2.2 dev g2
+ *               g1 198.19.1.1/30 ─┐               g2 198.19.2.1/30 ─┐   (MTU = underlay - 44)
+ *                      veth       │                      veth       │
+ *   gw1 ns:     public0 198.19.1.2/30      gw2 ns:   public0 198.19.2.2/30   default via .1, rp_filter 0
+ *               underlay0 10.255.0.21 ── br0 ──      underlay0 10.255.0.22   (vnet gateway)
+ * </pre>
+ *
  * Every creation is journaled first ({@link LabState}); {@link #down} uses the journal and, as a
  * fallback, the {@code vn-<lab>-} name prefix, so it also cleans up after a crashed {@code lab up}.
  */
@@ -52,7 +75,7 @@ public final class Lab {
     /** The name of the controller's certificate in the lab's PKI directory. */
     public static final String CONTROLLER_CERTIFICATE = "controller";
 
-    /** The command that runs {@code vnet}; the lab appends {@code controller ...} or {@code agent ...}. */
+    /** The command that runs {@code vnet}; the lab appends {@code controller ...}, {@code agent ...} or {@code gateway ...}. */
     public record Launcher(List<String> vnetCommand) {
     }
 
@@ -70,6 +93,7 @@ public final class Lab {
         try {
             issueCertificates(topology);
             createUnderlay(topology, state);
+            createEdge(topology, state);
             if (topology.controllerNodes() > 1) {
                 startEtcd(topology, state);
             }
@@ -93,6 +117,15 @@ public final class Lab {
                     throw new LabException("hosts " + sync.pendingHosts() + " did not apply the lab's VMs within "
                             + START_TIMEOUT.toSeconds() + " s; see their logs in " + LabNames.labDir(name));
                 }
+            }
+            // The gateways register with the controller and read the load balancers from its API, so
+            // they start once the controller answers and the topology is built.
+            List<Process> gateways = new ArrayList<>();
+            for (Topology.Gateway gateway : topology.gatewayList()) {
+                gateways.add(startGateway(topology, gateway, launcher, state));
+            }
+            for (int i = 0; i < gateways.size(); i++) {
+                awaitGateway(name, topology.gatewayList().get(i).name(), gateways.get(i));
             }
             state.phase("up");
             return new RunningLab(topology, vms);
@@ -148,12 +181,15 @@ public final class Lab {
             for (Topology.Host host : topology.hosts()) {
                 ca.issue(host.name(), List.of(), pki);
             }
+            for (Topology.Gateway gateway : topology.gatewayList()) {
+                ca.issue(gateway.name(), List.of(), pki);
+            }
         } catch (IOException e) {
             throw new LabException("cannot issue the lab's certificates in " + pki + ": " + e.getMessage(), e);
         }
     }
 
-    private static void createUnderlay(Topology topology, LabState state) {
+    static void createUnderlay(Topology topology, LabState state) {
         String lab = topology.name();
         String fabric = LabNames.fabricNamespace(lab);
         addNamespace(fabric, state);
@@ -166,6 +202,123 @@ public final class Lab {
         for (Topology.Host host : topology.hosts()) {
             attachToUnderlay(topology, LabNames.hostNamespace(lab, host.name()), host.address(), ++index, state);
         }
+        for (Topology.Gateway gateway : topology.gatewayList()) {
+            attachToUnderlay(topology, LabNames.gatewayNamespace(lab, gateway.name()), gateway.address(), ++index, state);
+        }
+    }
+
+    /**
+     * The public side of a lab with gateways (see the class comment): the clients' namespace, the router
+     * namespace with a /30 link to every gateway's namespace (already on the underlay) and an ECMP route
+     * for the VIP prefix over all of them. Does nothing without gateways.
+     */
+    static void createEdge(Topology topology, LabState state) {
+        if (!topology.hasGateways()) {
+            return;
+        }
+        String lab = topology.name();
+        String router = LabNames.routerNamespace(lab);
+        String clients = LabNames.publicNamespace(lab);
+        addNamespace(router, state);
+        addNamespace(clients, state);
+        String mtu = Integer.toString(topology.mtu());
+        ip("-n", router, "link", "add", LabNames.ROUTER_PUBLIC_DEVICE, "mtu", mtu, "type", "veth",
+                "peer", "name", LabNames.CLIENT_NIC, "netns", clients, "mtu", mtu);
+        ip("-n", router, "addr", "add", topology.publicRouterAddress() + "/" + topology.publicPrefixLength(),
+                "dev", LabNames.ROUTER_PUBLIC_DEVICE);
+        ip("-n", router, "link", "set", LabNames.ROUTER_PUBLIC_DEVICE, "up");
+        ip("-n", clients, "addr", "add", topology.publicClientAddress() + "/" + topology.publicPrefixLength(),
+                "dev", LabNames.CLIENT_NIC);
+        ip("-n", clients, "link", "set", LabNames.CLIENT_NIC, "up");
+        ip("-n", clients, "route", "add", "default", "via", topology.publicRouterAddress(), "dev", LabNames.CLIENT_NIC);
+        sysctl(router, "net.ipv4.ip_forward", "1");
+        sysctl(router, "net.ipv4.fib_multipath_hash_policy", "1");
+        String edgeMtu = Integer.toString(topology.edgeMtu());
+        List<Integer> indices = new ArrayList<>();
+        for (Topology.Gateway gateway : topology.gatewayList()) {
+            int index = topology.gatewayIndex(gateway.name());
+            indices.add(index);
+            String namespace = LabNames.gatewayNamespace(lab, gateway.name());
+            String device = LabNames.routerGatewayDevice(index);
+            String link = LabNames.GATEWAY_PUBLIC_DEVICE;
+            ip("-n", router, "link", "add", device, "mtu", edgeMtu, "type", "veth",
+                    "peer", "name", link, "netns", namespace, "mtu", edgeMtu);
+            ip("-n", router, "addr", "add", Topology.gatewayLinkRouterAddress(index) + "/30", "dev", device);
+            ip("-n", router, "link", "set", device, "up");
+            ip("-n", namespace, "addr", "add", Topology.gatewayLinkAddress(index) + "/30", "dev", link);
+            ip("-n", namespace, "link", "set", link, "up");
+            ip("-n", namespace, "route", "add", "default", "via", Topology.gatewayLinkRouterAddress(index), "dev", link);
+            sysctl(namespace, "net.ipv4.ip_forward", "1");
+            for (String scope : List.of("all", "default", link)) {
+                sysctl(namespace, "net.ipv4.conf." + scope + ".rp_filter", "0");
+            }
+            ip("-n", router, "route", "replace", gateway.publicAddress() + "/32",
+                    "via", Topology.gatewayLinkAddress(index), "dev", device);
+        }
+        setVipRoute(topology, indices);
+    }
+
+    /** Routes the VIP prefix to the gateways numbered {@code indices}, one nexthop each; without any, removes it. */
+    private static void setVipRoute(Topology topology, Collection<Integer> indices) {
+        String router = LabNames.routerNamespace(topology.name());
+        if (indices.isEmpty()) {
+            Shell.run("ip", "-n", router, "route", "del", topology.vips()); // absent already is fine
+            return;
+        }
+        List<String> command = new ArrayList<>(List.of("-n", router, "route", "replace", topology.vips()));
+        for (int index : new TreeSet<>(indices)) {
+            command.addAll(List.of("nexthop", "via", Topology.gatewayLinkAddress(index), "dev", LabNames.routerGatewayDevice(index)));
+        }
+        ip(command.toArray(String[]::new));
+    }
+
+    /** The gateways the public router currently spreads the VIP prefix over, in topology order. */
+    public static List<String> routedGateways(Topology topology) {
+        Shell.Result route = Shell.run("ip", "-n", LabNames.routerNamespace(topology.name()), "route", "show", "to", "exact",
+                topology.vips()).orThrow();
+        Set<Integer> indices = new TreeSet<>();
+        Matcher device = Pattern.compile("\\bdev g(\\d+)\\b").matcher(route.output());
+        while (device.find()) {
+            indices.add(Integer.parseInt(device.group(1)));
+        }
+        List<String> names = new ArrayList<>();
+        for (int index : indices) {
+            if (index >= 1 && index <= topology.gatewayList().size()) {
+                names.add(topology.gatewayList().get(index - 1).name());
+            }
+        }
+        return names;
+    }
+
+    /**
+     * Takes gateway {@code gateway} out of the public router's ECMP route for the VIP prefix, as an
+     * upstream router does when the gateway's BGP session drops; the other nexthops and the route to the
+     * gateway's own public address stay.
+     */
+    public static void removeGatewayRoute(Topology topology, String gateway) {
+        Set<Integer> indices = indicesOf(topology, routedGateways(topology));
+        indices.remove(topology.gatewayIndex(gateway));
+        setVipRoute(topology, indices);
+    }
+
+    /** Puts gateway {@code gateway} back into the public router's ECMP route for the VIP prefix. */
+    public static void restoreGatewayRoute(Topology topology, String gateway) {
+        Set<Integer> indices = indicesOf(topology, routedGateways(topology));
+        indices.add(topology.gatewayIndex(gateway));
+        setVipRoute(topology, indices);
+    }
+
+    private static Set<Integer> indicesOf(Topology topology, List<String> gateways) {
+        Set<Integer> indices = new TreeSet<>();
+        for (String gateway : gateways) {
+            indices.add(topology.gatewayIndex(gateway));
+        }
+        return indices;
+    }
+
+    /** Sets a sysctl inside {@code namespace} (the net.* ones are per namespace). */
+    private static void sysctl(String namespace, String key, String value) {
+        Shell.run("ip", "netns", "exec", namespace, "sysctl", "-q", "-w", key + "=" + value).orThrow();
     }
 
     private static void attachToUnderlay(Topology topology, String namespace, String address, int index, LabState state) {
@@ -320,6 +473,96 @@ public final class Lab {
                 "--underlay-mtu", Integer.toString(topology.mtu()));
         return startInNamespace(LabNames.hostNamespace(lab, host), launcher, arguments, LabNames.agentLog(lab, host),
                 host, state);
+    }
+
+    private static String gatewayRole(String gateway) {
+        return "gateway-" + gateway;
+    }
+
+    private static Process startGateway(Topology topology, Topology.Gateway gateway, Launcher launcher, LabState state) {
+        String lab = topology.name();
+        try {
+            Files.deleteIfExists(LabNames.gatewayStatusFile(lab, gateway.name())); // a stale one would pass the wait
+        } catch (IOException e) {
+            throw new LabException("cannot remove " + LabNames.gatewayStatusFile(lab, gateway.name()) + ": " + e.getMessage(), e);
+        }
+        List<String> arguments = List.of("gateway",
+                "--name", gateway.name(),
+                "--api", "unix:" + LabNames.controllerSocket(lab, 0),
+                "--registry", topology.controllerAddress(0) + ":" + topology.controllerPort(),
+                "--tls-dir", LabNames.pkiDir(lab).toString(),
+                "--underlay", gateway.address(),
+                "--port", Integer.toString(GATEWAY_PORT),
+                "--public-address", gateway.publicAddress(),
+                "--location", gateway.location(),
+                "--underlay-mtu", Integer.toString(topology.mtu()),
+                "--status-file", LabNames.gatewayStatusFile(lab, gateway.name()).toString());
+        return startInNamespace(LabNames.gatewayNamespace(lab, gateway.name()), launcher, arguments,
+                LabNames.gatewayLog(lab, gateway.name()), gatewayRole(gateway.name()), state);
+    }
+
+    /**
+     * Waits until the gateway's status file says it is running. With the environment variable
+     * {@value #SKIP_GATEWAY_WAIT} set to {@code true} (for trying the lab without a working
+     * {@code vnet gateway}) it returns at once.
+     */
+    private static void awaitGateway(String lab, String gateway, Process process) {
+        if ("true".equals(System.getenv(SKIP_GATEWAY_WAIT))) {
+            return;
+        }
+        Path status = LabNames.gatewayStatusFile(lab, gateway);
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (Files.exists(status) && RUNNING.matcher(Files.readString(status)).find()) {
+                    return;
+                }
+            } catch (IOException notYetWritten) {
+                // the gateway is replacing the file
+            }
+            if (!process.isAlive()) {
+                break;
+            }
+            sleep(50);
+        }
+        throw new LabException("the gateway " + gateway + " did not start; its log " + LabNames.gatewayLog(lab, gateway)
+                + " ends with:\n" + tail(LabNames.gatewayLog(lab, gateway), 15));
+    }
+
+    /** The UDP port gateways listen on for their hosts' tunnels. */
+    static final int GATEWAY_PORT = 4790;
+    /** Set to {@code true}, {@link #up} starts the gateways without waiting for them to report running. */
+    public static final String SKIP_GATEWAY_WAIT = "VNET_LAB_SKIP_GATEWAY_WAIT";
+    private static final Pattern RUNNING = Pattern.compile("\"state\"\\s*:\\s*\"running\"");
+
+    /** Starts gateway {@code gateway} again (after {@link #stopGateway}) in its namespace and waits until it runs. */
+    public static void startGateway(RunningLab lab, String gateway, Launcher launcher) {
+        LabState state = LabState.load(lab.name()).orElseThrow(() -> new LabException("lab " + lab.name() + " has no journal"));
+        Process process = startGateway(lab.topology(), lab.topology().gateway(gateway), launcher, state);
+        awaitGateway(lab.name(), gateway, process);
+    }
+
+    /**
+     * Stops gateway {@code gateway}'s process as a crash would look from outside (its namespace, links and
+     * routes stay; the public router keeps routing to it until {@link #removeGatewayRoute}).
+     *
+     * @return whether a live process was stopped
+     */
+    public static boolean stopGateway(String lab, String gateway) {
+        return gatewayProcess(lab, gateway).map(handle -> stopAgent(lab, handle.pid())).orElse(false);
+    }
+
+    /** {@link #stopGateway(String, String)} of a running lab. */
+    public static boolean stopGateway(RunningLab lab, String gateway) {
+        lab.topology().gateway(gateway); // an unknown name is an error, not "nothing to stop"
+        return stopGateway(lab.name(), gateway);
+    }
+
+    /** The gateway's process as journaled last, if it is alive. */
+    public static Optional<ProcessHandle> gatewayProcess(String lab, String gateway) {
+        return LabState.load(lab).flatMap(state -> state.agents().stream()
+                        .filter(a -> a.host().equals(gatewayRole(gateway))).reduce((first, second) -> second))
+                .flatMap(a -> ProcessHandle.of(a.pid())).filter(ProcessHandle::isAlive);
     }
 
     private static Process startInNamespace(String namespace, Launcher launcher, List<String> arguments, Path log,

@@ -12,6 +12,12 @@ public final class LabNames {
     public static final String UNDERLAY_DEVICE = "underlay0";
     public static final String BRIDGE = "br0";
     public static final String VM_NIC = "eth0";
+    /** The clients' NIC in the public namespace. */
+    public static final String CLIENT_NIC = "eth0";
+    /** The public router's NIC toward the clients. */
+    public static final String ROUTER_PUBLIC_DEVICE = "clients0";
+    /** A gateway namespace's NIC toward the public router. */
+    public static final String GATEWAY_PUBLIC_DEVICE = "public0";
 
     private LabNames() {
     }
@@ -26,6 +32,35 @@ public final class LabNames {
 
     public static String hostNamespace(String lab, String host) {
         return prefix(lab) + "h-" + host;
+    }
+
+    /** A load-balancing gateway's namespace: on the underlay like a host, and linked to the public router. */
+    public static String gatewayNamespace(String lab, String gateway) {
+        return prefix(lab) + "g-" + gateway;
+    }
+
+    /** The public side's clients: one namespace whose default route is the public router. */
+    public static String publicNamespace(String lab) {
+        return prefix(lab) + "pub";
+    }
+
+    /** The public router: between the clients and the gateways, it spreads the VIP prefix over them (ECMP). */
+    public static String routerNamespace(String lab) {
+        return prefix(lab) + "rtr";
+    }
+
+    /** The public router's device toward gateway {@code index} (1-based, in topology order). */
+    public static String routerGatewayDevice(int index) {
+        return "g" + index;
+    }
+
+    /** Where gateway {@code gateway} writes its status (JSON, with {@code "state":"running"} once it serves). */
+    public static Path gatewayStatusFile(String lab, String gateway) {
+        return labDir(lab).resolve("gw-" + gateway + ".status.json");
+    }
+
+    public static Path gatewayLog(String lab, String gateway) {
+        return labDir(lab).resolve("gw-" + gateway + ".log");
     }
 
     public static String vmNamespace(String lab, String vm) {

@@ -44,6 +44,30 @@ public record RunningLab(Topology topology, List<Lab.Vm> vms) {
         }
     }
 
+    /** The public side's client namespace (a lab with gateways): {@code ip netns exec} it to act as a client. */
+    public String publicNamespace() {
+        return LabNames.publicNamespace(name());
+    }
+
+    /** The public router's namespace (a lab with gateways). */
+    public String routerNamespace() {
+        return LabNames.routerNamespace(name());
+    }
+
+    public String gatewayNamespace(String gateway) {
+        return LabNames.gatewayNamespace(name(), topology.gateway(gateway).name());
+    }
+
+    /** Runs {@code command} in the public side's client namespace, as a client on the internet would. */
+    public Shell.Result execPublic(Duration timeout, String... command) {
+        if (!topology.hasGateways()) {
+            throw new LabException("lab " + name() + " has no gateways, so no public side");
+        }
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", publicNamespace()));
+        full.addAll(List.of(command));
+        return Shell.run(timeout, full);
+    }
+
     public String hostNamespace(String host) {
         return LabNames.hostNamespace(name(), host);
     }
