@@ -105,7 +105,7 @@ final class GatewayCommand implements Callable<Integer> {
                         HostAssignments assignments = registryClient.withDeadline(Duration.ofSeconds(5)).getHostAssignments();
                         keys.current = keysOf(assignments);
                         List<LoadBalancer> loadBalancers = loadBalancers(controller);
-                        String fingerprint = keys.current.hashCode() + ":" + fingerprint(assignments) + ":" + loadBalancers;
+                        String fingerprint = fingerprint(assignments) + ":" + loadBalancers;
                         if (!fingerprint.equals(applied)) {
                             GatewayConfiguration.Built built = configuration.build(loadBalancers, keys.current);
                             runtime.apply(built.tables(), keys.current, assignments.tokenTtl().toSeconds(),
