@@ -98,6 +98,11 @@ final class AttachmentApplier implements HostStateListener {
         }
         for (VmAttachment changed : attachments.changed()) {
             VmAttachment old = previous.attachmentsByVmId().get(changed.vmId());
+            if (updatesInPlace(old, changed) && localNameById.containsKey(changed.vmId())) {
+                // Only its additional addresses changed: its TAP, port, pairs and namespace stay.
+                setAdditionalAddresses(localNameById.get(changed.vmId()), changed);
+                continue;
+            }
             if (old != null) {
                 remove(old);
             }
@@ -125,6 +130,22 @@ final class AttachmentApplier implements HostStateListener {
         agent.addVm(new AgentConfig.Vm(localName, namespace, tap, vm.networkId(), address, vm.prefixLength(),
                 MacAddress.toString(vm.mac()), vm.hostPort(), Base64.getEncoder().encodeToString(vm.key())));
         guests.configureNic(localName, tap, address, vm.prefixLength());
+        setAdditionalAddresses(localName, vm);
+    }
+
+    /**
+     * Whether a VM that went from {@code old} to {@code now} can be updated where it runs rather than
+     * removed and added again (which would recreate its TAP and namespace): only its additional addresses
+     * changed.
+     */
+    static boolean updatesInPlace(VmAttachment old, VmAttachment now) {
+        return old != null && old.differsOnlyInAdditionalAddresses(now);
+    }
+
+    /** The VM's additional addresses to the data plane (it may send from them, is given packets to them) and its {@code lo}. */
+    private void setAdditionalAddresses(String localName, VmAttachment vm) {
+        agent.setAdditionalAddresses(localName, vm.additionalAddressArray());
+        guests.setLoopbackAddresses(localName, vm.additionalAddresses().stream().map(Ipv4Address::toString).toList());
     }
 
     private void remove(VmAttachment vm) {

@@ -62,7 +62,7 @@ public final class RegistryDesiredState implements DesiredStateSource {
             String name = node.map(Resource::name).orElse(vm.name());
             String project = node.flatMap(n -> graph.get().get(n.ownerId())).map(Resource::name).orElse("");
             attachments.put(vm.name(), new VmAttachment(vm.name(), name, project, vm.networkId(), vm.address(),
-                    assignment.subnet().prefixLength(), vm.mac(), vm.port(), assignment.key()));
+                    assignment.subnet().prefixLength(), vm.mac(), vm.port(), assignment.key(), vm.additionalAddresses()));
             networks.add(vm.network());
             networkIds.add(vm.networkId());
         }

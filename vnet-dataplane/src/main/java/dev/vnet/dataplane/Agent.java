@@ -161,6 +161,22 @@ public final class Agent implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Replaces the further addresses the VM named {@code name} owns besides its own (allowed address pairs,
+     * e.g. a load balancer VIP): it may send from them and is given packets to them, at once and without
+     * touching its TAP, port or pairs. Returns false if no VM of that name runs here.
+     */
+    public synchronized boolean setAdditionalAddresses(String name, int[] addresses) {
+        RunningVm runningVm = vms.get(name);
+        if (runningVm == null) {
+            return false;
+        }
+        runningVm.vm.setAdditionalAddresses(addresses);
+        LOG.info("vm {}: additional addresses {}", name, java.util.Arrays.stream(runningVm.vm.additionalAddresses())
+                .mapToObj(Ipv4Address::toString).toList());
+        return true;
+    }
+
     private void startThreads(RunningVm runningVm) {
         LocalVm vm = runningVm.vm;
         Arena arena = runningVm.arena;

@@ -121,7 +121,8 @@ public final class InboundForwarder {
             counters.drop(DropReason.MALFORMED_ENCAPSULATION);
             return;
         }
-        if (ipv4.destination() != vm.address()) {
+        // The VM's address or one it owns besides (a VIP); the token is over its own address either way.
+        if (!vm.owns(ipv4.destination())) {
             counters.drop(DropReason.WRONG_DESTINATION);
             return;
         }

@@ -24,6 +24,13 @@ public final class LocalVm {
     private final UdpSocket socket;
     private final boolean offloads;
     private final VnpTable pairs = new VnpTable();
+    /**
+     * Further addresses the VM owns (allowed address pairs, e.g. a load balancer VIP it holds itself):
+     * copy on write, replaced whole by the agent while the forwarders read it; never null, never changed
+     * in place. A few entries scanned linearly, so a lookup allocates nothing.
+     */
+    private volatile int[] additionalAddresses = NONE;
+    private static final int[] NONE = new int[0];
     final Counter rxPackets;
     final Counter rxBytes;
     final Counter txPackets;
@@ -74,6 +81,33 @@ public final class LocalVm {
 
     public int address() {
         return address;
+    }
+
+    /** A copy of the further addresses the VM owns besides {@link #address()}. */
+    public int[] additionalAddresses() {
+        return additionalAddresses.clone();
+    }
+
+    /**
+     * Replaces the further addresses the VM owns (the array is copied; duplicates and the VM's own address
+     * are left out). Takes effect for the next packet each forwarder looks at.
+     */
+    public void setAdditionalAddresses(int[] addresses) {
+        int[] next = java.util.Arrays.stream(addresses).filter(a -> a != address).distinct().toArray();
+        additionalAddresses = next.length == 0 ? NONE : next;
+    }
+
+    /** Whether {@code other} is the VM's address or one of its additional addresses; allocates nothing. */
+    public boolean owns(int other) {
+        if (other == address) {
+            return true;
+        }
+        for (int additional : additionalAddresses) {
+            if (additional == other) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public long mac() {

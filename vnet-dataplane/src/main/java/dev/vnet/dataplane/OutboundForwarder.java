@@ -138,7 +138,7 @@ public final class OutboundForwarder {
             case EthernetFrame.ETHER_TYPE_IPV4 -> {
                 if (!ipv4.wrap(buffer, frame.payloadOffset(), frame.payloadLength())) {
                     counters.drop(DropReason.MALFORMED_IPV4);
-                } else if (ipv4.source() != vm.address()) {
+                } else if (!vm.owns(ipv4.source())) { // its address or an additional one; ARP claims only its own
                     counters.drop(DropReason.SPOOFED_SOURCE);
                 } else {
                     forward(packet, index, length, gsoType, gsoSize, partial);

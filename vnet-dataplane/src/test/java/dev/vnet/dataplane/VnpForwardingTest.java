@@ -32,6 +32,9 @@ class VnpForwardingTest {
     private static final int IP1 = Ipv4Address.parse("10.0.0.1");
     private static final int IP2 = Ipv4Address.parse("10.0.0.2");
     private static final int IP3 = Ipv4Address.parse("10.0.0.3");
+    /** A load balancer VIP, outside the subnet, that a VM may own besides its address. */
+    private static final int VIP = Ipv4Address.parse("203.0.113.10");
+    private static final int VIP2 = Ipv4Address.parse("10.0.0.100");
 
     private final CachedEpochClock clock = new CachedEpochClock();
     private final java.util.Map<Long, TestHost.Receiver> underlay = new java.util.HashMap<>();
@@ -400,6 +403,144 @@ class VnpForwardingTest {
             round.run();
         }
         assertThat(threads.getCurrentThreadAllocatedBytes() - before).as("bytes for 20,000 packets").isLessThan(1024);
+    }
+
+    // ---- additional addresses (allowed address pairs) ----
+
+    @Test
+    void aVmMaySendFromAnAdditionalAddressItOwns() {
+        host1.deliverUnderlay = false;
+        blue1.setAdditionalAddresses(new int[]{VIP});
+        host1.fromVm("blue1", ipv4FrameFrom(blue1.mac(), VIP, IP2, 10));
+
+        assertThat(host1.counters.drops(DropReason.SPOOFED_SOURCE)).isZero();
+        assertThat(host1.sent).singleElement().satisfies(d -> {
+            assertThat(d.host()).isEqualTo(HOST2);
+            assertThat(d.port()).isEqualTo(blue2.port());
+            assertThat(ByteBuffer.wrap(d.bytes()).getInt(VnpHeader.LENGTH + Ipv4Packet.SOURCE_OFFSET)).isEqualTo(VIP);
+        });
+    }
+
+    @Test
+    void aSourceTheVmDoesNotOwnIsStillSpoofedAndArpClaimsOnlyItsOwnAddress() {
+        blue1.setAdditionalAddresses(new int[]{VIP});
+        blue3.setAdditionalAddresses(new int[]{VIP2});
+        host1.fromVm("blue1", ipv4FrameFrom(blue1.mac(), VIP2, IP2, 10));                       // blue3's, not blue1's
+        host1.fromVm("blue1", ipv4FrameFrom(blue1.mac(), Ipv4Address.parse("203.0.113.11"), IP2, 10));
+        host1.fromVm("blue1", ipv4FrameFrom(blue3.mac(), VIP, IP2, 10));                         // its VIP, another MAC
+        byte[] arp = new byte[42];
+        ByteBuffer b = ByteBuffer.wrap(arp);
+        EthernetFrame.writeHeader(b, 0, MacAddress.BROADCAST, blue1.mac(), EthernetFrame.ETHER_TYPE_ARP);
+        ArpPacket.writeRequest(b, 14, blue1.mac(), VIP, IP2);
+        host1.fromVm("blue1", arp);
+
+        assertThat(host1.counters.drops(DropReason.SPOOFED_SOURCE)).isEqualTo(4);
+        assertThat(host1.sent).isEmpty();
+        assertThat(host1.delivered).isEmpty();
+        assertThat(registry.requests).isZero();
+    }
+
+    @Test
+    void packetsToAnAdditionalAddressAreDeliveredWithTheTokenOverTheVmsOwnAddress() {
+        blue2.setAdditionalAddresses(new int[]{VIP2, VIP});
+        byte[] datagram = validDatagram(); // its token is over blue2's own address, 10.0.0.2
+        ByteBuffer.wrap(datagram).putInt(VnpHeader.LENGTH + Ipv4Packet.DESTINATION_OFFSET, VIP);
+        host2.receive(blue2, datagram, HOST1, blue1.port());
+
+        assertThat(host2.delivered).singleElement().satisfies(f -> {
+            assertThat(f.vm()).isSameAs(blue2);
+            assertThat(ByteBuffer.wrap(f.bytes()).getInt(14 + Ipv4Packet.DESTINATION_OFFSET)).isEqualTo(VIP);
+        });
+        assertThat(host2.counters.drops(DropReason.WRONG_DESTINATION)).isZero();
+
+        // The token still binds the VM's own address: a forged one is refused at the VIP too.
+        ByteBuffer.wrap(datagram).putLong(VnpHeader.TOKEN_OFFSET, 0x1234_5678_9ABC_DEF0L);
+        host2.receive(blue2, datagram, HOST1, blue1.port());
+        assertThat(host2.counters.drops(DropReason.BAD_TOKEN)).isEqualTo(1);
+    }
+
+    @Test
+    void packetsToAnAddressTheVmDoesNotOwnAreStillWrongDestination() {
+        blue2.setAdditionalAddresses(new int[]{VIP});
+        red2.setAdditionalAddresses(new int[]{VIP2});
+        byte[] datagram = validDatagram();
+        ByteBuffer.wrap(datagram).putInt(VnpHeader.LENGTH + Ipv4Packet.DESTINATION_OFFSET, VIP2); // red2's, not blue2's
+        host2.receive(blue2, datagram, HOST1, blue1.port());
+        ByteBuffer.wrap(datagram).putInt(VnpHeader.LENGTH + Ipv4Packet.DESTINATION_OFFSET, Ipv4Address.parse("203.0.113.11"));
+        host2.receive(blue2, datagram, HOST1, blue1.port());
+
+        assertThat(host2.counters.drops(DropReason.WRONG_DESTINATION)).isEqualTo(2);
+        assertThat(host2.delivered).isEmpty();
+    }
+
+    @Test
+    void additionalAddressesAreReplacedAtRuntime() {
+        host1.deliverUnderlay = false;
+        byte[] datagram = validDatagram();
+        ByteBuffer inner = ByteBuffer.wrap(datagram);
+
+        blue2.setAdditionalAddresses(new int[]{VIP});
+        inner.putInt(VnpHeader.LENGTH + Ipv4Packet.DESTINATION_OFFSET, VIP);
+        host2.receive(blue2, datagram, HOST1, blue1.port());
+        assertThat(host2.delivered).hasSize(1);
+
+        blue2.setAdditionalAddresses(new int[]{VIP2, VIP2, blue2.address()});
+        assertThat(blue2.additionalAddresses()).as("duplicates and its own address left out").containsExactly(VIP2);
+        host2.receive(blue2, datagram, HOST1, blue1.port());
+        assertThat(host2.counters.drops(DropReason.WRONG_DESTINATION)).as("the VIP it gave up").isEqualTo(1);
+        inner.putInt(VnpHeader.LENGTH + Ipv4Packet.DESTINATION_OFFSET, VIP2);
+        host2.receive(blue2, datagram, HOST1, blue1.port());
+        assertThat(host2.delivered).hasSize(2);
+
+        blue2.setAdditionalAddresses(new int[0]);
+        host2.receive(blue2, datagram, HOST1, blue1.port());
+        assertThat(host2.counters.drops(DropReason.WRONG_DESTINATION)).isEqualTo(2);
+        inner.putInt(VnpHeader.LENGTH + Ipv4Packet.DESTINATION_OFFSET, IP2);
+        host2.receive(blue2, datagram, HOST1, blue1.port());
+        assertThat(host2.delivered).as("its own address always").hasSize(3);
+
+        // The sending side follows the same set.
+        int sentBefore = host1.sent.size();
+        blue1.setAdditionalAddresses(new int[]{VIP});
+        host1.fromVm("blue1", ipv4FrameFrom(blue1.mac(), VIP, IP2, 10));
+        blue1.setAdditionalAddresses(new int[0]);
+        host1.fromVm("blue1", ipv4FrameFrom(blue1.mac(), VIP, IP2, 10));
+        assertThat(host1.sent).hasSize(sentBefore + 1);
+        assertThat(host1.counters.drops(DropReason.SPOOFED_SOURCE)).isEqualTo(1);
+    }
+
+    @Test
+    void theAdditionalAddressChecksAllocateNothingPerPacket() {
+        host1.fromVm("blue1", ipv4Frame(blue1, IP2, 1000)); // establish the pair (allocates, once)
+        blue1.setAdditionalAddresses(new int[]{VIP2, VIP});
+        blue2.setAdditionalAddresses(new int[]{VIP2, VIP});
+        Egress discard = new DiscardingEgress();
+        LocalVms locals = new LocalVms(java.util.List.of(blue1, blue3, red1));
+        OutboundForwarder out = new OutboundForwarder(blue1, locals, registry, discard, () -> discard, host1.counters, clock, 1500);
+        InboundForwarder in = new InboundForwarder(blue2, host2.outbound.get("blue2"), discard, host2.counters, clock, 5, 600);
+        byte[] frame = ipv4FrameFrom(blue1.mac(), VIP, IP2, 1000);
+        PacketBuffer outBuffer = PacketBuffer.allocate(OutboundForwarder.HEADROOM + frame.length + 64);
+        byte[] datagram = validDatagram();
+        ByteBuffer.wrap(datagram).putInt(VnpHeader.LENGTH + Ipv4Packet.DESTINATION_OFFSET, VIP);
+        PacketBuffer inBuffer = PacketBuffer.allocate(datagram.length);
+        long dropsBefore = host1.counters.drops(DropReason.SPOOFED_SOURCE) + host2.counters.drops(DropReason.WRONG_DESTINATION);
+        Runnable round = () -> {
+            outBuffer.buffer().put(OutboundForwarder.HEADROOM, frame);
+            out.fromVm(outBuffer, OutboundForwarder.HEADROOM, frame.length);
+            inBuffer.buffer().put(0, datagram);
+            in.fromUnderlay(inBuffer, 0, datagram.length, HOST1, blue1.port());
+        };
+        for (int i = 0; i < 30_000; i++) {
+            round.run();
+        }
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 10_000; i++) {
+            round.run();
+        }
+        assertThat(threads.getCurrentThreadAllocatedBytes() - before).as("bytes for 20,000 packets").isLessThan(1024);
+        assertThat(host1.counters.drops(DropReason.SPOOFED_SOURCE) + host2.counters.drops(DropReason.WRONG_DESTINATION))
+                .isEqualTo(dropsBefore);
     }
 
     // ---- helpers ----

@@ -2,6 +2,11 @@ package dev.vnet.lab;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * What a hypervisor does for a VM on this host, done to the network namespace that stands for the VM:
@@ -47,6 +52,63 @@ public final class GuestNamespaces {
         }
         Shell.run("ip", "-n", namespace, "addr", "replace", address + "/" + prefixLength, "dev", LabNames.VM_NIC).orThrow();
         Shell.run("ip", "-n", namespace, "link", "set", LabNames.VM_NIC, "up").orThrow();
+    }
+
+    /**
+     * Makes {@code addresses} (dotted quads), and no others, the VM's additional addresses: each a /32 on
+     * the namespace's {@code lo}, so that its kernel accepts packets to them (a load balancer VIP the VM
+     * holds itself) and answers from them. Compares with what {@code lo} holds, so it is idempotent and
+     * also removes what a surviving namespace still has from before; loopback's own 127/8 is left alone.
+     */
+    public void setLoopbackAddresses(String vm, Collection<String> addresses) {
+        String namespace = namespaceOf(vm);
+        String shown = Shell.run("ip", "-n", namespace, "-o", "-4", "addr", "show", "dev", "lo").orThrow().output();
+        LoopbackChanges changes = loopbackChanges(shown, addresses);
+        for (String gone : changes.remove()) {
+            Shell.run("ip", "-n", namespace, "addr", "del", gone + "/32", "dev", "lo").orThrow();
+        }
+        for (String added : changes.add()) {
+            Shell.run("ip", "-n", namespace, "addr", "add", added + "/32", "dev", "lo").orThrow();
+        }
+    }
+
+    /** Addresses to add to and remove from {@code lo} (dotted quads, without the /32). */
+    public record LoopbackChanges(List<String> add, List<String> remove) {
+        public LoopbackChanges {
+            add = List.copyOf(add);
+            remove = List.copyOf(remove);
+        }
+    }
+
+    /**
+     * What to change on {@code lo} to hold exactly {@code wanted} besides its own loopback addresses:
+     * {@code shown} is the output of {@code ip -o -4 addr show dev lo}. Only /32s outside 127/8 count as
+     * additional addresses.
+     */
+    public static LoopbackChanges loopbackChanges(String shown, Collection<String> wanted) {
+        Set<String> held = new LinkedHashSet<>();
+        for (String line : shown.split("\n")) {
+            String[] words = line.trim().split("\\s+");
+            for (int i = 0; i + 1 < words.length; i++) {
+                if (words[i].equals("inet") && words[i + 1].endsWith("/32") && !words[i + 1].startsWith("127.")) {
+                    held.add(words[i + 1].substring(0, words[i + 1].length() - 3));
+                }
+            }
+        }
+        Set<String> want = new LinkedHashSet<>(wanted);
+        List<String> add = new ArrayList<>();
+        for (String address : want) {
+            if (!held.contains(address)) {
+                add.add(address);
+            }
+        }
+        List<String> remove = new ArrayList<>();
+        for (String address : held) {
+            if (!want.contains(address)) {
+                remove.add(address);
+            }
+        }
+        return new LoopbackChanges(add, remove);
     }
 
     /** Stops whatever runs in the VM's namespace and removes it; nothing happens if it is gone. */

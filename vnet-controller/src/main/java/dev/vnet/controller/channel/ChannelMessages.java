@@ -24,12 +24,14 @@ public final class ChannelMessages {
                 .setMac(attachment.mac())
                 .setHostPort(attachment.hostPort())
                 .setKey(ByteString.copyFrom(attachment.key()))
+                .addAllAdditionalAddresses(attachment.additionalAddresses())
                 .build();
     }
 
     public static VmAttachment fromMessage(dev.vnet.controller.channel.proto.VmAttachment message) {
         return new VmAttachment(message.getVmId(), message.getVmName(), message.getProject(), Integer.toUnsignedLong(message.getNetworkId()),
-                message.getAddress(), message.getPrefixLength(), message.getMac(), message.getHostPort(), message.getKey().toByteArray());
+                message.getAddress(), message.getPrefixLength(), message.getMac(), message.getHostPort(), message.getKey().toByteArray(),
+                message.getAdditionalAddressesList());
     }
 
     public static dev.vnet.controller.channel.proto.Route toMessage(Route route) {

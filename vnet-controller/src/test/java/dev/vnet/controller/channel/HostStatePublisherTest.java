@@ -73,6 +73,27 @@ class HostStatePublisherTest {
     }
 
     @Test
+    void aChangeOfAVmsAdditionalAddressesIsADeltaUpsertingItsAttachmentOnly() throws InterruptedException {
+        int vip = address("203.0.113.10");
+        publisher.publish(11, source.putVm("h1", vm("a1", 1, "10.1.0.11", 47901).withAdditionalAddresses(List.of(vip))));
+        StateUpdate delta = stream.sent.getLast();
+        assertThat(delta.getFull()).isFalse();
+        assertThat(delta.getVersion()).isEqualTo(11);
+        assertThat(delta.getUpsertedAttachmentsList()).singleElement().satisfies(a -> {
+            assertThat(a.getVmId()).isEqualTo("a1");
+            assertThat(a.getAdditionalAddressesList()).containsExactly(vip);
+        });
+        assertThat(delta.getRemovedAttachmentVmIdsList()).isEmpty();
+        assertThat(delta.getUpsertedRoutesCount()).isZero();
+        assertThat(delta.getRemovedRoutesCount()).isZero();
+        assertThat(appliedNow(11).complete()).isFalse();
+
+        publisher.publish(12, source.putVm("h1", vm("a1", 1, "10.1.0.11", 47901)));
+        assertThat(stream.sent.getLast().getUpsertedAttachmentsList()).singleElement()
+                .satisfies(a -> assertThat(a.getAdditionalAddressesList()).isEmpty());
+    }
+
+    @Test
     void heldBackChangesThatCancelOutStillSendTheVersionSoTheAgentCanAcknowledgeIt() throws InterruptedException {
         stream.ready = false;
         publisher.publish(11, source.putVm("h2", vm("a2", 1, "10.1.0.12", 47901)));

@@ -9,6 +9,7 @@ import dev.vnet.controller.channel.proto.StateUpdate;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -79,5 +80,47 @@ class StateUpdatesTest {
         assertThat(back.toString()).doesNotContain(Arrays.toString(A1.key()));
         assertThat(attachment("a1", 0x0A01000B, (byte) 9)).isNotEqualTo(A1);
         assertThat(ChannelMessages.fromMessage(ChannelMessages.toMessage(new RouteKey(0xFFFF_FFFFL, -1)))).isEqualTo(new RouteKey(0xFFFF_FFFFL, -1));
+    }
+
+    // ---- additional addresses ----
+
+    private static final int VIP = 0xCB00710A;  // 203.0.113.10
+    private static final int VIP2 = 0x0A010064; // 10.1.0.100
+
+    @Test
+    void additionalAddressesSurviveTheWireInAscendingUnsignedOrderWithoutDuplicates() {
+        VmAttachment withVips = A1.withAdditionalAddresses(List.of(VIP, VIP2, VIP));
+        assertThat(withVips.additionalAddresses()).containsExactly(VIP2, VIP);
+        assertThat(withVips.additionalAddressArray()).containsExactly(VIP2, VIP);
+        assertThat(withVips).isEqualTo(A1.withAdditionalAddresses(List.of(VIP2, VIP))).isNotEqualTo(A1);
+        assertThat(withVips.hashCode()).isEqualTo(A1.withAdditionalAddresses(List.of(VIP2, VIP)).hashCode());
+        assertThat(withVips.toString()).contains("+10.1.0.100,203.0.113.10");
+
+        assertThat(ChannelMessages.toMessage(withVips).getAdditionalAddressesList()).containsExactly(VIP2, VIP);
+        assertThat(ChannelMessages.fromMessage(ChannelMessages.toMessage(withVips))).isEqualTo(withVips);
+        assertThat(ChannelMessages.fromMessage(ChannelMessages.toMessage(A1)).additionalAddresses()).isEmpty();
+    }
+
+    @Test
+    void onlyAdditionalAddressesChangingIsAChangedAttachmentNotARemovalAndAnAddition() {
+        VmAttachment withVip = A1.withAdditionalAddresses(List.of(VIP));
+        assertThat(A1.differsOnlyInAdditionalAddresses(withVip)).isTrue();
+        assertThat(withVip.differsOnlyInAdditionalAddresses(A1)).isTrue();
+        assertThat(A1.differsOnlyInAdditionalAddresses(attachment("a1", 0x0A01000B, (byte) 2))).as("another key").isFalse();
+
+        // As a delta...
+        StateUpdate delta = StateUpdate.newBuilder().setVersion(9).addUpsertedAttachments(ChannelMessages.toMessage(withVip)).build();
+        HostStateChange change = StateUpdates.apply(HELD, delta);
+        assertThat(change.diff().attachments().changed()).containsExactly(withVip);
+        assertThat(change.diff().attachments().added()).isEmpty();
+        assertThat(change.diff().attachments().removed()).isEmpty();
+        assertThat(change.diff().routes().isEmpty()).isTrue();
+        assertThat(change.current().attachmentsByVmId().get("a1").additionalAddresses()).containsExactly(VIP);
+
+        // ...and in a full update after a reconnect.
+        HostState next = new HostState("h1", Map.of("a1", withVip), HELD.routes());
+        HostStateChange full = StateUpdates.apply(HELD, ChannelMessages.fullUpdate(10, next));
+        assertThat(full.diff().attachments().changed()).containsExactly(withVip);
+        assertThat(full.diff().attachments().removed()).isEmpty();
     }
 }
