@@ -14,7 +14,6 @@ import dev.vnet.gateway.process.GatewayConfiguration;
 import dev.vnet.gateway.process.GatewayRuntime;
 import dev.vnet.registry.GatewayAssignment;
 import dev.vnet.registry.HostAssignments;
-import dev.vnet.registry.RegistryException;
 import dev.vnet.registry.client.RegistryClient;
 import dev.vnet.registry.pki.TlsFiles;
 import dev.vnet.wire.Ipv4Address;
@@ -31,7 +30,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * {@code vnet gateway}: a load-balancing gateway (seed 003, FIG. 7–9C) in the current network
@@ -200,11 +198,7 @@ final class GatewayCommand implements Callable<Integer> {
             if (failure == null) {
                 return new IngressTokenSource.IngressGrant(grant.destinationHost(), grant.destinationPort(), grant.token(), grant.expiry());
             }
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-            if (cause instanceof RegistryException registry && RegistryTokenSource.isRefusal(registry.code())) {
-                throw new IngressTokenSource.IngressRefusedException(registry.description());
-            }
-            throw cause instanceof RuntimeException runtime ? runtime : new CompletionException(cause);
+            throw RegistryTokenSource.failureOf(failure, IngressTokenSource.IngressRefusedException::new);
         });
     }
 

@@ -30,12 +30,21 @@ final class RegistryTokenSource implements TokenSource {
                     if (failure == null) {
                         return new TokenGrant(grant.destinationHost(), grant.destinationPort(), grant.token(), grant.expiry());
                     }
-                    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-                    if (cause instanceof RegistryException registry && isRefusal(registry.code())) {
-                        throw new TokenRefusedException(registry.description());
-                    }
-                    throw cause instanceof RuntimeException runtime ? runtime : new CompletionException(cause);
+                    throw failureOf(failure, TokenRefusedException::new);
                 });
+    }
+
+    /**
+     * What a failed registry call becomes: a refusal ({@link #isRefusal}) the exception {@code refused}
+     * makes from the registry's reason; anything else the cause itself, so callers can tell "no" from
+     * "could not ask".
+     */
+    static RuntimeException failureOf(Throwable failure, java.util.function.Function<String, RuntimeException> refused) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof RegistryException registry && isRefusal(registry.code())) {
+            return refused.apply(registry.description());
+        }
+        return cause instanceof RuntimeException runtime ? runtime : new CompletionException(cause);
     }
 
     static boolean isRefusal(Status.Code code) {

@@ -40,8 +40,6 @@ import java.nio.ByteBuffer;
 public final class InboundForwarder {
     /** Bytes a caller must leave before a received batch: room for a virtio and an Ethernet header. */
     public static final int HEADROOM = VirtioNetHeader.LENGTH + EthernetFrame.HEADER_LENGTH - VnpHeader.LENGTH;
-    private static final int TCP_CHECKSUM_OFFSET = 16;
-    private static final int UDP_CHECKSUM_OFFSET = 6;
 
     private final LocalVm vm;
     private final OutboundForwarder outbound;
@@ -143,8 +141,7 @@ public final class InboundForwarder {
         }
         boolean partial = (vnp.flags() & VnpHeader.FLAG_CHECKSUM_PARTIAL) != 0;
         int protocol = ipv4.protocol();
-        int checksumOffset = protocol == Ipv4Packet.PROTOCOL_TCP ? TCP_CHECKSUM_OFFSET
-                : protocol == Ipv4Packet.PROTOCOL_UDP ? UDP_CHECKSUM_OFFSET : -1;
+        int checksumOffset = InternetChecksum.partialChecksumOffset(protocol);
         if (offloads) {
             if (partial && protocol == Ipv4Packet.PROTOCOL_TCP) {
                 int outcome = coalescer.offer(buffer, inner, innerLength);
@@ -172,23 +169,11 @@ public final class InboundForwarder {
             return;
         }
         if (partial && checksumOffset > 0) {
-            completeChecksum(buffer, inner + ipv4.headerLength(), innerLength - ipv4.headerLength(), checksumOffset);
+            InternetChecksum.completePartial(buffer, inner + ipv4.headerLength(), innerLength - ipv4.headerLength(), protocol);
         }
         int frameIndex = inner - EthernetFrame.HEADER_LENGTH;
         EthernetFrame.writeHeader(buffer, frameIndex, vm.mac(), OutboundForwarder.GATEWAY_MAC, EthernetFrame.ETHER_TYPE_IPV4);
         deliver(packet, frameIndex, EthernetFrame.HEADER_LENGTH + innerLength);
-    }
-
-    /** What a NIC does for a partial checksum: sum from the L4 header (partial sum included), fold, store. */
-    private static void completeChecksum(ByteBuffer buffer, int l4Index, int l4Length, int checksumOffset) {
-        if (l4Length < checksumOffset + 2) {
-            return;
-        }
-        int checksum = InternetChecksum.fold(InternetChecksum.sum(buffer, l4Index, l4Length));
-        if (checksumOffset == UDP_CHECKSUM_OFFSET && checksum == 0) {
-            checksum = 0xFFFF; // zero means "no checksum" in UDP
-        }
-        buffer.putShort(l4Index + checksumOffset, (short) checksum);
     }
 
     private void flushCoalesced() {

@@ -28,10 +28,7 @@ import java.nio.ByteBuffer;
  * ({@link #hasPorts}). Nothing allocates.
  */
 public final class AddressRewrite {
-    private static final int TCP_CHECKSUM_OFFSET = 16;
-    private static final int UDP_CHECKSUM_OFFSET = 6;
-    private static final int ICMP_CHECKSUM_OFFSET = 2;
-    private static final int ICMP_IDENTIFIER_OFFSET = 4;
+    private static final int ICMP_IDENTIFIER_OFFSET = IcmpPacket.IDENTIFIER_OFFSET;
     private static final int TCP_MIN_HEADER = 20;
     private static final int UDP_HEADER = 8;
     private static final int ICMP_ECHO_HEADER = 8;
@@ -110,7 +107,7 @@ public final class AddressRewrite {
                 if (!l4Present) {
                     return;
                 }
-                int checksumAt = l4 + (protocol == Ipv4Packet.PROTOCOL_TCP ? TCP_CHECKSUM_OFFSET : UDP_CHECKSUM_OFFSET);
+                int checksumAt = l4 + InternetChecksum.partialChecksumOffset(protocol);
                 int checksum = Bytes.u16(buffer, checksumAt);
                 boolean udpWithout = protocol == Ipv4Packet.PROTOCOL_UDP && checksum == 0 && !partial;
                 int oldPort = -1;
@@ -141,7 +138,7 @@ public final class AddressRewrite {
                 }
                 int oldIdentifier = Bytes.u16(buffer, l4 + ICMP_IDENTIFIER_OFFSET);
                 Bytes.put16(buffer, l4 + ICMP_IDENTIFIER_OFFSET, port);
-                int checksumAt = l4 + ICMP_CHECKSUM_OFFSET;
+                int checksumAt = l4 + IcmpPacket.CHECKSUM_OFFSET;
                 Bytes.put16(buffer, checksumAt, adjust16(Bytes.u16(buffer, checksumAt), oldIdentifier, port));
             }
             default -> {

@@ -87,6 +87,33 @@ public final class InternetChecksum {
     }
 
     /**
+     * The L4 checksum offset of an IPv4 protocol whose checksum a sender may leave partial (TCP, UDP),
+     * or -1 for any other protocol.
+     */
+    public static int partialChecksumOffset(int protocol) {
+        return protocol == Ipv4Packet.PROTOCOL_TCP ? TcpSegment.CHECKSUM_OFFSET
+                : protocol == Ipv4Packet.PROTOCOL_UDP ? UdpDatagram.CHECKSUM_OFFSET : -1;
+    }
+
+    /**
+     * What a NIC does for a partial checksum (the field holds the pseudo-header sum the sender left):
+     * sum the L4 bytes from the header on, fold, store. A UDP result of zero is written as 0xFFFF,
+     * because zero means "no checksum" there. Nothing happens for other protocols or a header too short
+     * to hold the field.
+     */
+    public static void completePartial(ByteBuffer buffer, int l4Index, int l4Length, int protocol) {
+        int checksumOffset = partialChecksumOffset(protocol);
+        if (checksumOffset < 0 || l4Length < checksumOffset + 2) {
+            return;
+        }
+        int checksum = fold(sum(buffer, l4Index, l4Length));
+        if (protocol == Ipv4Packet.PROTOCOL_UDP && checksum == 0) {
+            checksum = 0xFFFF;
+        }
+        Bytes.put16(buffer, l4Index + checksumOffset, checksum);
+    }
+
+    /**
      * Sum of the IPv4 pseudo-header that UDP and TCP checksums cover:
      *
      * <pre>

@@ -27,9 +27,6 @@ import java.nio.ByteBuffer;
  * because the public side takes finished packets. Every drop is counted by reason.
  */
 public final class UnderlayForwarder {
-    private static final int TCP_CHECKSUM_OFFSET = 16;
-    private static final int UDP_CHECKSUM_OFFSET = 6;
-
     private final GatewayContext context;
     private final VnpHeader vnp = new VnpHeader();
     private final Ipv4Packet ipv4 = new Ipv4Packet();
@@ -82,7 +79,8 @@ public final class UnderlayForwarder {
         boolean ports = AddressRewrite.hasPorts(buffer, inner, ipv4.headerLength(), ipLength);
         int l4 = ipv4.payloadOffset();
 
-        if (vnp.hasReturnToken() && !tables.isUnchangedVip(networkId, source)) {
+        boolean fromUnchangedVip = tables.isUnchangedVip(networkId, source);
+        if (vnp.hasReturnToken() && !fromUnchangedVip) {
             context.tokens.learn(networkId, destination, source, sourceHost, sourcePort, vnp.returnToken(), vnp.returnExpiry(), now);
         }
         if (destination == context.probeSource) {
@@ -105,7 +103,7 @@ public final class UnderlayForwarder {
             if (services != null) {
                 int sourcePortOfVm = AddressRewrite.sourcePort(buffer, l4, protocol);
                 for (VipService service : services) {
-                    if (service.servesFrom(protocol, sourcePortOfVm)) {
+                    if (service.listens(protocol, sourcePortOfVm)) {
                         AddressRewrite.sourceAddress(buffer, inner, service.address(), partial);
                         counters.dnatReplies.increment();
                         toPublic(packet, inner, ipLength, protocol, partial);
@@ -114,7 +112,7 @@ public final class UnderlayForwarder {
                 }
             }
         }
-        if (tables.isUnchangedVip(networkId, source)) {
+        if (fromUnchangedVip) {
             counters.unchangedReplies.increment();
             toPublic(packet, inner, ipLength, protocol, partial);
             return;
@@ -159,7 +157,8 @@ public final class UnderlayForwarder {
 
     private void toPublic(PacketBuffer packet, int index, int ipLength, int protocol, boolean partial) {
         if (partial) {
-            completeChecksum(packet.buffer(), index, ipLength, protocol);
+            int headerLength = (packet.buffer().get(index) & 0x0F) * 4;
+            InternetChecksum.completePartial(packet.buffer(), index + headerLength, ipLength - headerLength, protocol);
         }
         if (context.egress.toPublic(packet, index, ipLength)) {
             context.counters.publicTxPackets.increment();
@@ -168,20 +167,4 @@ public final class UnderlayForwarder {
         }
     }
 
-    /** What a NIC does for a partial checksum: sum the L4 bytes (the field holds the pseudo-header sum), fold, store. */
-    private static void completeChecksum(ByteBuffer buffer, int ipIndex, int ipLength, int protocol) {
-        int checksumOffset = protocol == Ipv4Packet.PROTOCOL_TCP ? TCP_CHECKSUM_OFFSET
-                : protocol == Ipv4Packet.PROTOCOL_UDP ? UDP_CHECKSUM_OFFSET : -1;
-        int headerLength = (buffer.get(ipIndex) & 0x0F) * 4;
-        int l4Length = ipLength - headerLength;
-        if (checksumOffset < 0 || l4Length < checksumOffset + 2) {
-            return;
-        }
-        int l4 = ipIndex + headerLength;
-        int checksum = InternetChecksum.fold(InternetChecksum.sum(buffer, l4, l4Length));
-        if (protocol == Ipv4Packet.PROTOCOL_UDP && checksum == 0) {
-            checksum = 0xFFFF;
-        }
-        buffer.putShort(l4 + checksumOffset, (short) checksum);
-    }
 }

@@ -94,7 +94,10 @@ public final class VipService {
         return new Mappings(healthy, all, preferred);
     }
 
-    /** Whether the VIP takes {@code protocol} (IPv4 protocol number) on {@code port}. */
+    /**
+     * Whether the VIP takes {@code protocol} (IPv4 protocol number) on {@code port}; for a DNAT backend's
+     * packet, whether it comes from a listener port and so is a reply to translate back.
+     */
     public boolean listens(int protocol, int port) {
         int[] ports = protocol == 6 ? tcpPorts : protocol == 17 ? udpPorts : NO_PORTS;
         for (int p : ports) {
@@ -103,11 +106,6 @@ public final class VipService {
             }
         }
         return false;
-    }
-
-    /** Whether a reply from a backend's {@code port} is one of this VIP's listeners (for the stateless reverse). */
-    public boolean servesFrom(int protocol, int port) {
-        return listens(protocol, port);
     }
 
     /** The backend index for a new flow, or {@link ConsistentMapping#NONE}. Allocates nothing. */
