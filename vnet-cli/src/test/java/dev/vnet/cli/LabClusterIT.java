@@ -44,7 +44,7 @@ class LabClusterIT {
 
     @BeforeAll
     void up() {
-        assumeTrue(isRoot(), "needs root for namespaces and TAP devices");
+        assumeTrue(Lab.isRoot(), "needs root for namespaces and TAP devices");
         Lab.down(LAB);
         lab = Lab.up(Topology.cluster().withName(LAB), Launchers.sameJvm());
     }
@@ -57,10 +57,6 @@ class LabClusterIT {
             assertThat(Lab.namespacesOf(LAB)).isEmpty();
             pids.forEach(pid -> assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("pid " + pid).isFalse());
         }
-    }
-
-    private static boolean isRoot() {
-        return "0".equals(Shell.run("id", "-u").output().strip());
     }
 
     private static String ownerOf(String host) {

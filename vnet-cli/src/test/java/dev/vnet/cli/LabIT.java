@@ -59,7 +59,7 @@ class LabIT {
 
     @BeforeAll
     void up() {
-        assumeTrue(isRoot(), "needs root for namespaces and TAP devices");
+        assumeTrue(Lab.isRoot(), "needs root for namespaces and TAP devices");
         Lab.down(LAB); // a run that was killed may have left it
         lab = Lab.up(Topology.demo().withName(LAB), Launchers.sameJvm());
     }
@@ -390,8 +390,5 @@ class LabIT {
         });
     }
 
-    private static boolean isRoot() {
-        return Shell.run("id", "-u").output().strip().equals("0");
-    }
 
 }

@@ -1,5 +1,8 @@
 package dev.vnet.lab;
 
+import dev.vnet.registry.Ipam;
+import dev.vnet.wire.Ipv4Address;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,7 +47,12 @@ public final class GuestNamespaces {
         return namespace;
     }
 
-    /** Names the TAP the agent moved into the namespace {@code eth0}, gives it the address, brings it up. */
+    /**
+     * Names the TAP the agent moved into the namespace {@code eth0}, gives it the address, brings it up
+     * and routes everything outside the subnet to the subnet's gateway address ({@link Ipam#subnetGateway}),
+     * as DHCP's router option would: the agent answers that address's ARP and the registry decides where
+     * such packets go (a load balancer's clients, the VM's egress through a gateway).
+     */
     public void configureNic(String vm, String tap, String address, int prefixLength) {
         String namespace = namespaceOf(vm);
         if (Shell.run("ip", "-n", namespace, "link", "show", "dev", tap).ok()) {
@@ -52,6 +60,11 @@ public final class GuestNamespaces {
         }
         Shell.run("ip", "-n", namespace, "addr", "replace", address + "/" + prefixLength, "dev", LabNames.VM_NIC).orThrow();
         Shell.run("ip", "-n", namespace, "link", "set", LabNames.VM_NIC, "up").orThrow();
+        int gateway = Ipam.subnetGateway(Ipv4Address.parse(address), prefixLength);
+        if (gateway != Ipam.NO_GATEWAY) {
+            Shell.run("ip", "-n", namespace, "route", "replace", "default", "via", Ipv4Address.toString(gateway),
+                    "dev", LabNames.VM_NIC).orThrow();
+        }
     }
 
     /**

@@ -158,7 +158,8 @@ public final class Lab {
         }
     }
 
-    static boolean isRoot() {
+    /** Whether this process runs with root's effective user id (what namespaces and TAP devices need). */
+    public static boolean isRoot() {
         try {
             return Files.readAllLines(Path.of("/proc/self/status")).stream()
                     .filter(l -> l.startsWith("Uid:")).findFirst()

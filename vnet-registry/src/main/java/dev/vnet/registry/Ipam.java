@@ -11,7 +11,8 @@ import java.util.function.LongFunction;
  *
  * <p><b>Addresses.</b> Offset 0 of a subnet (its network address) and its last offset (broadcast) are
  * never assigned, nor is offset {@link #RESERVED_GATEWAY_OFFSET} (.1 in 10.0.0.0/24), which is kept for
- * a gateway inside the subnet that a later issue adds; so VMs get offsets 2 to size-2. A requested
+ * the subnet's gateway (every VM's default route points at it; the agent answers its ARP and the
+ * registry routes what leaves the subnet); so VMs get offsets 2 to size-2. A requested
  * address is used when it is one of those and free; otherwise the request is refused with the reason
  * (outside the subnet, reserved, or which VM has it), because an operator who names an address has
  * configured it somewhere and a silently different one would not work. Without a request, the VM gets
@@ -26,13 +27,30 @@ import java.util.function.LongFunction;
  * <p>Callers hold the registry's mutation lock, so two requests can never be given the same value.
  */
 public final class Ipam {
-    /** Offset of the address kept free in every subnet for its future gateway (x.x.x.1 in a /24). */
+    /** Offset of the address kept free in every subnet for its gateway (x.x.x.1 in a /24). */
     static final long RESERVED_GATEWAY_OFFSET = 1;
+    /** {@link #subnetGateway} of a subnet too small to keep a gateway address. */
+    public static final int NO_GATEWAY = 0;
     /** VM MACs are {@code 02:56:4e:xx:xx:xx}: locally administered (bit 41), unicast, "VN" in ASCII. */
     static final long MAC_PREFIX = 0x0256_4E00_0000L;
     static final long MAC_SUFFIX_LAST = 0xFF_FFFFL;
 
     private Ipam() {
+    }
+
+    /**
+     * The gateway address of the subnet that {@code address}/{@code prefixLength} is in (its first host
+     * address), or {@link #NO_GATEWAY} for a /31 or /32, which have no room for one.
+     */
+    public static int subnetGateway(int address, int prefixLength) {
+        if (prefixLength < 0 || prefixLength > 32) {
+            throw new IllegalArgumentException("prefix length " + prefixLength + " is not 0-32");
+        }
+        if (prefixLength > 30) {
+            return NO_GATEWAY;
+        }
+        int mask = prefixLength == 0 ? 0 : -1 << (32 - prefixLength);
+        return (address & mask) + (int) RESERVED_GATEWAY_OFFSET;
     }
 
     /** @return the lowest value in {@code [first, last]} not in {@code used}, or -1 when all are */

@@ -46,6 +46,17 @@ class IpamTest {
     }
 
     @Test
+    void theSubnetGatewayIsTheReservedFirstHostAddressOfAnySubnetWithRoomForIt() {
+        assertThat(Ipv4Address.toString(Ipam.subnetGateway(Ipv4Address.parse("10.0.0.13"), 24))).isEqualTo("10.0.0.1");
+        assertThat(Ipv4Address.toString(Ipam.subnetGateway(Ipv4Address.parse("172.16.7.200"), 20))).isEqualTo("172.16.0.1");
+        assertThat(Ipv4Address.toString(Ipam.subnetGateway(Ipv4Address.parse("10.9.8.6"), 30))).isEqualTo("10.9.8.5");
+        assertThat(Ipv4Address.toString(Ipam.subnetGateway(Ipv4Address.parse("10.9.8.7"), 0))).isEqualTo("0.0.0.1");
+        assertThat(Ipam.subnetGateway(Ipv4Address.parse("10.9.8.6"), 31)).isEqualTo(Ipam.NO_GATEWAY);
+        assertThat(Ipam.subnetGateway(Ipv4Address.parse("10.9.8.6"), 32)).isEqualTo(Ipam.NO_GATEWAY);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Ipam.subnetGateway(0, 33)).hasMessageContaining("0-32");
+    }
+
+    @Test
     void aRequestedAddressIsUsedWhenFreeAndTheGapsBelowAreFilledLater() {
         twoHostsAndANetwork("10.0.0.0/24");
         assertThat(Ipv4Address.toString(admin.createVm("a", "blue", "h1", "10.0.0.9").address())).isEqualTo("10.0.0.9");

@@ -20,6 +20,11 @@ public enum GatewayDrop {
     EXPIRY_TOO_FAR,
     /** From the underlay: no network key of this gateway produces the token. */
     BAD_TOKEN,
+    /**
+     * From the underlay: a packet from an unchanged-mode VIP whose sender (host, port) is not a VM this
+     * gateway knows as a backend of that VIP.
+     */
+    NOT_A_BACKEND,
     /** From the underlay: a VM sent a packet to an address of its own network, or to a VIP/probe address. */
     NOT_OUTSIDE,
     /** A reply from the public side to the egress address with no translation for it. */

@@ -20,7 +20,8 @@ import java.util.TreeMap;
  *   <li>(network, backend address) → the DNAT services it serves, for the stateless reverse
  *       translation of its replies: a packet from that VM's address and a listener port leaves with the
  *       VIP as its source;</li>
- *   <li>(network, VIP) for VIPs in unchanged mode, whose backends send with the VIP as source;</li>
+ *   <li>(VIP, backend address) for VIPs in unchanged mode, whose backends send with the VIP as source:
+ *       such a packet is accepted only from a backend of that VIP;</li>
  *   <li>probe addresses: each backend gets an address from {@code 100.127.0.0/16} in this gateway's
  *       namespace, routed into its TUN device. The health checker's kernel sockets connect to it; the
  *       public forwarder translates it to the backend (network, address), which also keeps backends of
@@ -35,7 +36,7 @@ public final class GatewayTables {
     private final List<VipService> services;
     private final Int2ObjectHashMap<VipService> byAddress = new Int2ObjectHashMap<>();
     private final Long2ObjectHashMap<VipService[]> dnatByBackend = new Long2ObjectHashMap<>();
-    private final LongHashSet unchanged = new LongHashSet();
+    private final LongHashSet unchangedBackends = new LongHashSet();
     private final Long2LongHashMap probeToBackend = new Long2LongHashMap(-1);
     private final Long2LongHashMap backendToProbe = new Long2LongHashMap(-1);
 
@@ -46,10 +47,10 @@ public final class GatewayTables {
             if (byAddress.put(service.address(), service) != null) {
                 throw new IllegalArgumentException("two load balancers share VIP " + dev.vnet.wire.Ipv4Address.toString(service.address()));
             }
-            if (service.mode() == ForwardingMode.UNCHANGED) {
-                unchanged.add(backendKey(service.networkId(), service.address()));
-            }
             for (Backend backend : service.backends()) {
+                if (service.mode() == ForwardingMode.UNCHANGED) {
+                    unchangedBackends.add(unchangedKey(service.address(), backend.address()));
+                }
                 long key = backendKey(backend.networkId(), backend.address());
                 if (service.mode() == ForwardingMode.DNAT) {
                     dnat.computeIfAbsent(key, k -> new ArrayList<>()).add(service);
@@ -85,9 +86,13 @@ public final class GatewayTables {
         return dnatByBackend.get(backendKey(networkId, address));
     }
 
-    /** Whether (network, address) is a VIP that its backends own themselves (unchanged mode). */
-    public boolean isUnchangedVip(long networkId, int address) {
-        return unchanged.contains(backendKey(networkId, address));
+    /** Whether {@code vm} is a backend of the unchanged-mode VIP {@code vip}, so it may send from it. */
+    public boolean isUnchangedBackend(int vip, int vm) {
+        return unchangedBackends.contains(unchangedKey(vip, vm));
+    }
+
+    private static long unchangedKey(int vip, int vm) {
+        return ((long) vip << 32) | (vm & 0xFFFF_FFFFL);
     }
 
     /** The backend key ({@link #backendKey}) behind a probe address, or -1. */

@@ -30,6 +30,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * {@link Sender}. A refusal or an unreachable registry drops the queue (counted) and holds further
  * packets' requests back for a pause, so a flood to a VM the registry will not admit does not become
  * a flood of requests. This path allocates; the hit path does not.
+ *
+ * <h2>Where each VM is</h2>
+ * Every grant installed names a VM's host address and port, told by the registry or by a packet whose
+ * token verified; {@link #vmAt} remembers which VM that (host, port) is, so that a packet an
+ * unchanged-mode backend sends from the VIP can be verified over the VM's own address.
  */
 public final class IngressTokens {
     static final int SLOTS = 1 << 16;
@@ -37,13 +42,17 @@ public final class IngressTokens {
     static final int MAX_QUEUED = 8;
     /** Keys waiting for (or recently refused) a token; beyond this new keys are dropped at once. */
     static final int MAX_WAITING_KEYS = 1 << 16;
+    /** Bound of the (host, port) → VM index. */
+    static final int MAX_KNOWN_VMS = 1 << 16;
+    /** {@link #vmAt} of a (host, port) no grant named. */
+    public static final int UNKNOWN_VM = 0;
     private static final long REFUSAL_PAUSE_SECONDS = 5;
     private static final long UNAVAILABLE_PAUSE_SECONDS = 1;
 
     /** What the completing thread uses to send packets that waited for a grant. */
     public interface Sender {
         /** Sends the IPv4 packet at {@code index} (with VNP headroom before it) towards the grant's VM. */
-        void sendQueued(Grant grant, PacketBuffer packet, int index, int length, int replySource, boolean returnToken);
+        void sendQueued(Grant grant, PacketBuffer packet, int index, int length, boolean returnToken);
     }
 
     /** One cached token: immutable, so readers need no lock. */
@@ -87,7 +96,6 @@ public final class IngressTokens {
     private static final class Waiting {
         final PacketBuffer[] packets = new PacketBuffer[MAX_QUEUED];
         final int[] lengths = new int[MAX_QUEUED];
-        final int[] replySources = new int[MAX_QUEUED];
         final boolean[] returnTokens = new boolean[MAX_QUEUED];
         int count;
         boolean inFlight;
@@ -97,6 +105,7 @@ public final class IngressTokens {
 
     private final AtomicReferenceArray<Grant> slots = new AtomicReferenceArray<>(SLOTS);
     private final ConcurrentHashMap<Key, Waiting> waiting = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, Integer> vmAtHostPort = new ConcurrentHashMap<>();
     private final IngressTokenSource source;
     private final GatewayCounters counters;
     private final int headroom;
@@ -137,7 +146,7 @@ public final class IngressTokens {
      * request failed less than a pause ago.
      */
     public void await(long networkId, int source, int destination, PacketBuffer packet, int index, int length,
-                      int replySource, boolean returnToken, long now, Sender sender) {
+                      boolean returnToken, long now, Sender sender) {
         Key key = new Key(networkId, source, destination);
         Waiting queue = waiting.get(key);
         if (queue == null) {
@@ -154,7 +163,7 @@ public final class IngressTokens {
         synchronized (queue) {
             Grant arrived = get(networkId, source, destination, now);
             if (arrived != null) {
-                sender.sendQueued(arrived, packet, index, length, replySource, returnToken);
+                sender.sendQueued(arrived, packet, index, length, returnToken);
                 return;
             }
             if (!queue.inFlight && queue.lastFailure != null && now < queue.retryAt) {
@@ -168,7 +177,6 @@ public final class IngressTokens {
                 copy.buffer().put(headroom, packet.buffer(), index, length);
                 queue.packets[queue.count] = copy;
                 queue.lengths[queue.count] = length;
-                queue.replySources[queue.count] = replySource;
                 queue.returnTokens[queue.count] = returnToken;
                 queue.count++;
             }
@@ -192,7 +200,7 @@ public final class IngressTokens {
                 Grant grant = new Grant(key.networkId(), key.source(), key.destination(), answer, now);
                 install(grant);
                 for (int i = 0; i < queue.count; i++) {
-                    sender.sendQueued(grant, queue.packets[i], headroom, queue.lengths[i], queue.replySources[i], queue.returnTokens[i]);
+                    sender.sendQueued(grant, queue.packets[i], headroom, queue.lengths[i], queue.returnTokens[i]);
                     queue.packets[i] = null;
                 }
                 queue.count = 0;
@@ -247,8 +255,29 @@ public final class IngressTokens {
         install(new Grant(networkId, outside, vm, new IngressTokenSource.IngressGrant(hostAddress, port, token, expiry), now));
     }
 
+    /**
+     * The VM at {@code hostAddress:port} as the last grant for it said, or {@link #UNKNOWN_VM}: used only
+     * when a token is not yet in the validation cache, so the boxing here is off the per-packet path.
+     */
+    public int vmAt(int hostAddress, int port) {
+        Integer vm = vmAtHostPort.get(hostPortKey(hostAddress, port));
+        return vm == null ? UNKNOWN_VM : vm;
+    }
+
+    private static long hostPortKey(int hostAddress, int port) {
+        return ((long) hostAddress << 32) | (port & 0xFFFF_FFFFL);
+    }
+
     /** Puts a grant in the cache (also used by tests). */
     public void install(Grant grant) {
+        long hostPort = hostPortKey(grant.hostAddress, grant.port);
+        Integer known = vmAtHostPort.get(hostPort);
+        if (known == null || known != grant.destination) {
+            if (vmAtHostPort.size() >= MAX_KNOWN_VMS) {
+                vmAtHostPort.clear(); // relearned from the next grants; bounds what spoofed sources could cost
+            }
+            vmAtHostPort.put(hostPort, grant.destination);
+        }
         int first = slot(grant.networkId, grant.source, grant.destination);
         int slot = first;
         for (int probe = 0; probe < MAX_PROBES; probe++, slot = (slot + 1) & (SLOTS - 1)) {
@@ -266,6 +295,7 @@ public final class IngressTokens {
         for (int i = 0; i < SLOTS; i++) {
             slots.set(i, null);
         }
+        vmAtHostPort.clear();
     }
 
     private static int slot(long networkId, int source, int destination) {

@@ -7,6 +7,7 @@ import dev.vnet.gateway.hashing.FlowHash;
 import dev.vnet.gateway.hashing.FlowIdentity;
 import dev.vnet.wire.AddressRewrite;
 import dev.vnet.wire.Ipv4Packet;
+import dev.vnet.wire.TcpSegment;
 import dev.vnet.wire.VnpHeader;
 
 import java.nio.ByteBuffer;
@@ -104,7 +105,11 @@ public final class PublicForwarder implements IngressTokens.Sender {
         };
         long now = context.nowSeconds();
         int second = (int) now;
-        int backend = flows.lookup(addressKey, portKey, vip.generation(), second, vip.idleTimeoutSeconds());
+        // A TCP SYN opens a new connection: a pin left by an earlier connection of the same 5-tuple (the
+        // client reused its port) is stale, so the mapping decides afresh, as every other gateway that
+        // never saw the earlier connection would (Katran skips its flow cache for SYNs for this reason).
+        boolean opening = identity == FlowIdentity.FIVE_TUPLE && isSyn(buffer, l4, protocol, ipLength - ipv4.headerLength());
+        int backend = opening ? -1 : flows.lookup(addressKey, portKey, vip.generation(), second, vip.idleTimeoutSeconds());
         boolean fresh = false;
         if (backend >= 0 && !vip.isHealthy(backend)) {
             context.counters.remappedFlows.increment();
@@ -124,12 +129,18 @@ public final class PublicForwarder implements IngressTokens.Sender {
             fresh = true;
         }
         Backend target = vip.backend(backend);
-        int replySource = vip.address();
         if (vip.mode() == ForwardingMode.DNAT) {
             AddressRewrite.destinationAddress(buffer, index, target.address(), false);
-            replySource = target.address();
         }
-        toVm(target.networkId(), client, target.address(), packet, index, ipLength, replySource, fresh, now);
+        toVm(target.networkId(), client, target.address(), packet, index, ipLength, fresh, now);
+    }
+
+    private static boolean isSyn(ByteBuffer buffer, int l4, int protocol, int l4Length) {
+        if (protocol != Ipv4Packet.PROTOCOL_TCP || l4Length < TcpSegment.FLAGS_OFFSET + 1) {
+            return false;
+        }
+        int flags = buffer.get(l4 + TcpSegment.FLAGS_OFFSET);
+        return (flags & TcpSegment.SYN) != 0 && (flags & TcpSegment.ACK) == 0;
     }
 
     private void translationReply(PacketBuffer packet, int index) {
@@ -160,7 +171,7 @@ public final class PublicForwarder implements IngressTokens.Sender {
         }
         AddressRewrite.destination(buffer, index, vm, vmPort, false);
         context.counters.snatInbound.increment();
-        toVm(networkId, remote, vm, packet, index, ipLength, vm, false, now);
+        toVm(networkId, remote, vm, packet, index, ipLength, false, now);
     }
 
     private void probe(GatewayTables tables, PacketBuffer packet, int index) {
@@ -174,27 +185,26 @@ public final class PublicForwarder implements IngressTokens.Sender {
         int ipLength = ipv4.totalLength();
         AddressRewrite.destinationAddress(packet.buffer(), index, vm, false);
         context.counters.probePackets.increment();
-        toVm(networkId, ipv4.source(), vm, packet, index, ipLength, vm, true, context.nowSeconds());
+        toVm(networkId, ipv4.source(), vm, packet, index, ipLength, true, context.nowSeconds());
     }
 
-    private void toVm(long networkId, int source, int vm, PacketBuffer packet, int index, int ipLength, int replySource,
-                      boolean returnToken, long now) {
+    private void toVm(long networkId, int source, int vm, PacketBuffer packet, int index, int ipLength, boolean returnToken,
+                      long now) {
         if (VnpHeader.LENGTH + ipLength > maxDatagram) {
             context.counters.drop(GatewayDrop.TOO_BIG);
             return;
         }
         IngressTokens.Grant grant = context.tokens.get(networkId, source, vm, now);
         if (grant == null) {
-            context.tokens.await(networkId, source, vm, packet, index, ipLength, replySource, returnToken, now, this);
+            context.tokens.await(networkId, source, vm, packet, index, ipLength, returnToken, now, this);
             return;
         }
-        sendQueued(grant, packet, index, ipLength, replySource, returnToken);
+        sendQueued(grant, packet, index, ipLength, returnToken);
     }
 
     /** Tunnels one packet with {@code grant}; also the completion path for packets that waited for it. */
     @Override
-    public void sendQueued(IngressTokens.Grant grant, PacketBuffer packet, int index, int ipLength, int replySource,
-                           boolean returnToken) {
+    public void sendQueued(IngressTokens.Grant grant, PacketBuffer packet, int index, int ipLength, boolean returnToken) {
         ByteBuffer buffer = packet.buffer();
         int datagram = VnpHeader.LENGTH + ipLength;
         int flags = 0;
@@ -202,7 +212,9 @@ public final class PublicForwarder implements IngressTokens.Sender {
             NetworkKeys keys = context.keys();
             int network = keys.indexOf(grant.networkId);
             if (network >= 0) {
-                long token = keys.token(network).compute(grant.hostAddress, grant.port, replySource, grant.source, grant.expiry);
+                // Over the VM's own address even when it will answer from an unchanged-mode VIP: a token
+                // names the VM, not each address it owns (see UnderlayForwarder).
+                long token = keys.token(network).compute(grant.hostAddress, grant.port, grant.destination, grant.source, grant.expiry);
                 datagram += VnpHeader.writeReturnToken(buffer, index + ipLength, token, grant.expiry);
                 flags |= VnpHeader.FLAG_OPTIONS;
             }

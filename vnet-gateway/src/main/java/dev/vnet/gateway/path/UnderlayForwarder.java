@@ -1,5 +1,6 @@
 package dev.vnet.gateway.path;
 
+import dev.vnet.gateway.config.ForwardingMode;
 import dev.vnet.dataplane.sys.PacketBuffer;
 import dev.vnet.wire.AddressRewrite;
 import dev.vnet.wire.InternetChecksum;
@@ -65,23 +66,39 @@ public final class UnderlayForwarder {
         }
         int source = ipv4.source();
         int destination = ipv4.destination();
+        GatewayTables tables = context.tables();
+        // A token names the sending VM by its own address. A backend of an unchanged-mode VIP answers
+        // from the VIP, so the token is checked over the VM at the sending (host, port), as the registry
+        // told this gateway when it asked for that VM's ingress token, and the VM must serve that VIP.
+        VipService sourceVip = tables.vip(source);
+        boolean fromUnchangedVip = sourceVip != null && sourceVip.mode() == ForwardingMode.UNCHANGED;
+        int sendingVm = source;
+        if (fromUnchangedVip) {
+            sendingVm = context.tokens.vmAt(sourceHost, sourcePort);
+            if (sendingVm == IngressTokens.UNKNOWN_VM || !tables.isUnchangedBackend(source, sendingVm)) {
+                counters.drop(GatewayDrop.NOT_A_BACKEND);
+                return;
+            }
+        }
         NetworkKeys keys = context.keys();
-        int network = network(keys, sourceHost, sourcePort, source, destination, vnp.token(), expiry);
+        int network = network(keys, sourceHost, sourcePort, sendingVm, destination, vnp.token(), expiry);
         if (network < 0) {
             counters.drop(GatewayDrop.BAD_TOKEN);
             return;
         }
         long networkId = keys.networkId(network);
-        GatewayTables tables = context.tables();
+        if (fromUnchangedVip && networkId != sourceVip.networkId()) {
+            counters.drop(GatewayDrop.NOT_A_BACKEND);
+            return;
+        }
         int protocol = ipv4.protocol();
         int ipLength = ipv4.totalLength();
         boolean partial = (vnp.flags() & VnpHeader.FLAG_CHECKSUM_PARTIAL) != 0;
         boolean ports = AddressRewrite.hasPorts(buffer, inner, ipv4.headerLength(), ipLength);
         int l4 = ipv4.payloadOffset();
 
-        boolean fromUnchangedVip = tables.isUnchangedVip(networkId, source);
-        if (vnp.hasReturnToken() && !fromUnchangedVip) {
-            context.tokens.learn(networkId, destination, source, sourceHost, sourcePort, vnp.returnToken(), vnp.returnExpiry(), now);
+        if (vnp.hasReturnToken()) {
+            context.tokens.learn(networkId, destination, sendingVm, sourceHost, sourcePort, vnp.returnToken(), vnp.returnExpiry(), now);
         }
         if (destination == context.probeSource) {
             int probe = tables.probeOf(networkId, source);

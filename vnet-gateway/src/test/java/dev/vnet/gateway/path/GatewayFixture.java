@@ -141,7 +141,7 @@ final class GatewayFixture {
         if (protocol == Ipv4Packet.PROTOCOL_TCP) {
             b.putInt(l4 + 4, 1000);
             b.put(l4 + 12, (byte) 0x50);
-            b.put(l4 + 13, (byte) 0x02);
+            b.put(l4 + 13, (byte) 0x10); // ACK: a packet of an open connection; see synPacket
         } else {
             b.putShort(l4 + 4, (short) l4Length);
         }
@@ -151,6 +151,19 @@ final class GatewayFixture {
         int at = l4 + (protocol == Ipv4Packet.PROTOCOL_TCP ? 16 : 6);
         int pseudo = InternetChecksum.pseudoHeaderSumIpv4(source, destination, protocol, l4Length);
         b.putShort(at, (short) InternetChecksum.fold(pseudo + InternetChecksum.sum(b, l4, l4Length)));
+        return packet;
+    }
+
+    /** A TCP SYN (a connection's first packet) like {@link #packet}. */
+    static PacketBuffer synPacket(int source, int sourcePort, int destination, int destinationPort) {
+        PacketBuffer packet = packet(Ipv4Packet.PROTOCOL_TCP, source, sourcePort, destination, destinationPort, 0);
+        ByteBuffer b = packet.buffer();
+        int l4 = PublicForwarder.HEADROOM + 20;
+        b.put(l4 + 13, (byte) 0x02);
+        int checksum = l4 + 16;
+        b.putShort(checksum, (short) 0);
+        int pseudo = InternetChecksum.pseudoHeaderSumIpv4(source, destination, Ipv4Packet.PROTOCOL_TCP, 20);
+        b.putShort(checksum, (short) InternetChecksum.fold(pseudo + InternetChecksum.sum(b, l4, 20)));
         return packet;
     }
 
@@ -174,6 +187,19 @@ final class GatewayFixture {
         }
         VnpHeader.write(b, 0, token, expiry, flags);
         underlaySide.fromUnderlay(inner, 0, datagram, vm.host, vm.port);
+    }
+
+    /**
+     * Installs an ingress grant for every VM, as the health checks' first probes make the registry give
+     * every gateway one, so the gateway knows which VM each (host, port) is.
+     */
+    void knowWhereVmsAre() {
+        for (Vm vm : VMS) {
+            long expiry = now() + 600;
+            long token = new VnpToken(vm.key).compute(GATEWAY_HOST, GATEWAY_PORT, PROBE_SOURCE, vm.address, expiry);
+            context.tokens.install(new IngressTokens.Grant(NETWORK, PROBE_SOURCE, vm.address,
+                    new IngressTokenSource.IngressGrant(vm.host, vm.port, token, expiry), now()));
+        }
     }
 
     /** The token a VM's host gets from the registry for an outside destination: the network's gateway key. */

@@ -67,8 +67,8 @@ class GatewayForwardingTest {
         // The VM's port verifies over its own address, whatever the inner destination.
         assertThat(vnp.token()).isEqualTo(new VnpToken(vm.key()).compute(GATEWAY_HOST, GATEWAY_PORT, CLIENT, vm.address(), vnp.expiry()));
         assertThat(vnp.hasReturnToken()).isTrue();
-        int replySource = mode == ForwardingMode.DNAT ? vm.address() : VIP;
-        assertThat(vnp.returnToken()).isEqualTo(new VnpToken(NETWORK_KEY).compute(vm.host(), vm.port(), replySource, CLIENT, vnp.returnExpiry()));
+        // In both modes over the VM's own address: one token serves all the addresses a VM sends from.
+        assertThat(vnp.returnToken()).isEqualTo(new VnpToken(NETWORK_KEY).compute(vm.host(), vm.port(), vm.address(), CLIENT, vnp.returnExpiry()));
         assertThat(gateway.counters.newFlows.sum()).isEqualTo(1);
 
         // The flow's next packet: same backend, no return token, no second registry request.
@@ -84,10 +84,11 @@ class GatewayForwardingTest {
     void anyGatewayTranslatesAReplyBackWithoutState(ForwardingMode mode, MappingSpec table) {
         GatewayFixture other = new GatewayFixture(); // saw none of the flow
         other.serve(web(mode, table));
+        other.knowWhereVmsAre(); // from its health probes
         Vm vm = VMS.get(1);
         int replySource = mode == ForwardingMode.DNAT ? vm.address() : VIP;
         long expiry = other.now() + 600;
-        long token = new VnpToken(NETWORK_KEY).compute(vm.host(), vm.port(), replySource, CLIENT, expiry);
+        long token = new VnpToken(NETWORK_KEY).compute(vm.host(), vm.port(), vm.address(), CLIENT, expiry);
         other.fromVm(vm, GatewayFixture.packet(PROTOCOL_TCP, replySource, 80, CLIENT, 40000, 100), token, expiry, null);
 
         assertThat(other.published).hasSize(1);
@@ -97,6 +98,52 @@ class GatewayForwardingTest {
         assertThat(reply.getInt(16)).isEqualTo(CLIENT);
         assertThat(GatewayFixture.checksumsValid(reply, 0)).isTrue();
         assertThat(mode == ForwardingMode.DNAT ? other.counters.dnatReplies.sum() : other.counters.unchangedReplies.sum()).isEqualTo(1);
+    }
+
+    @Test
+    void anUnchangedBackendAnswersFromTheVipAndReachesOutFromItsOwnAddressWithTheSameToken() {
+        GatewayFixture gateway = new GatewayFixture();
+        gateway.serve(web(ForwardingMode.UNCHANGED, MappingSpec.DEFAULT));
+        gateway.knowWhereVmsAre();
+        Vm vm = VMS.get(0);
+        long expiry = gateway.now() + 600;
+        long token = gateway.gatewayToken(vm, vm.address(), CLIENT, expiry); // one pair (VM, client) on its host
+
+        gateway.fromVm(vm, GatewayFixture.packet(PROTOCOL_TCP, VIP, 80, CLIENT, 40000, 10), token, expiry, null);
+        gateway.fromVm(vm, GatewayFixture.packet(PROTOCOL_TCP, vm.address(), 33000, CLIENT, 7000, 10), token, expiry, null);
+
+        assertThat(gateway.published).hasSize(2);
+        assertThat(gateway.published.get(0).buffer().getInt(12)).as("the reply keeps the VIP").isEqualTo(VIP);
+        assertThat(gateway.published.get(1).buffer().getInt(12)).as("egress is translated").isEqualTo(PUBLIC_ADDRESS);
+        assertThat(gateway.counters.unchangedReplies.sum()).isEqualTo(1);
+        assertThat(gateway.counters.snatOutbound.sum()).isEqualTo(1);
+    }
+
+    @Test
+    void onlyAKnownBackendOfAnUnchangedVipMaySendFromItAndOnlyWithItsOwnToken() {
+        GatewayFixture gateway = new GatewayFixture();
+        gateway.serve(GatewayFixture.vip(ForwardingMode.UNCHANGED, MappingSpec.DEFAULT, FlowIdentity.FIVE_TUPLE, 1, "", false,
+                List.of(VMS.get(0).backend(""), VMS.get(1).backend(""))));
+        long expiry = gateway.now() + 600;
+        Vm vm = VMS.get(0);
+        PacketBuffer fromVip = GatewayFixture.packet(PROTOCOL_TCP, VIP, 80, CLIENT, 40000, 10);
+
+        gateway.fromVm(vm, fromVip, gateway.gatewayToken(vm, vm.address(), CLIENT, expiry), expiry, null);
+        assertThat(gateway.counters.drops(GatewayDrop.NOT_A_BACKEND)).as("no grant told where it is yet").isEqualTo(1);
+
+        gateway.knowWhereVmsAre();
+        Vm outsider = VMS.get(2); // a VM of the network, but no backend of this VIP
+        gateway.fromVm(outsider, GatewayFixture.packet(PROTOCOL_TCP, VIP, 80, CLIENT, 40000, 10),
+                gateway.gatewayToken(outsider, outsider.address(), CLIENT, expiry), expiry, null);
+        assertThat(gateway.counters.drops(GatewayDrop.NOT_A_BACKEND)).isEqualTo(2);
+
+        gateway.fromVm(vm, GatewayFixture.packet(PROTOCOL_TCP, VIP, 80, CLIENT, 40000, 10),
+                gateway.gatewayToken(vm, VIP, CLIENT, expiry), expiry, null);
+        assertThat(gateway.counters.drops(GatewayDrop.BAD_TOKEN)).as("a token over the VIP names no VM").isEqualTo(1);
+        gateway.fromVm(VMS.get(1), GatewayFixture.packet(PROTOCOL_TCP, VIP, 80, CLIENT, 40000, 10),
+                gateway.gatewayToken(vm, vm.address(), CLIENT, expiry), expiry, null);
+        assertThat(gateway.counters.drops(GatewayDrop.BAD_TOKEN)).as("another backend's token").isEqualTo(2);
+        assertThat(gateway.published).isEmpty();
     }
 
     @ParameterizedTest
@@ -156,6 +203,36 @@ class GatewayForwardingTest {
         }
         gateway.fromPublic(GatewayFixture.packet(PROTOCOL_TCP, CLIENT, 60000, VIP, 80, 0));
         assertThat(gateway.counters.drops(GatewayDrop.NO_HEALTHY_BACKEND)).isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @MethodSource("modesAndTables")
+    void aSynThatReusesAPinnedFiveTupleIsMappedAfreshLikeAnyOtherGatewayWouldMapIt(ForwardingMode mode, MappingSpec table) {
+        GatewayFixture gateway = new GatewayFixture();
+        VipService web = web(mode, table);
+        gateway.serve(web);
+        GatewayFixture fresh = new GatewayFixture();
+        fresh.serve(web(mode, table));
+        // Pin flows while vm1 is down, so those the full set maps to vm1 are pinned elsewhere; then vm1 is back.
+        web.setHealthy(0, false);
+        int flows = 200;
+        for (int flow = 0; flow < flows; flow++) {
+            gateway.fromPublic(GatewayFixture.packet(PROTOCOL_TCP, CLIENT, 30000 + flow, VIP, 80, 0));
+        }
+        web.setHealthy(0, true);
+        int remapped = 0;
+        for (int flow = 0; flow < flows; flow++) {
+            gateway.fromPublic(GatewayFixture.packet(PROTOCOL_TCP, CLIENT, 30000 + flow, VIP, 80, 0));
+            Vm pinned = vmAt(gateway.underlay.getLast());
+            gateway.fromPublic(GatewayFixture.synPacket(CLIENT, 30000 + flow, VIP, 80));
+            Vm reopened = vmAt(gateway.underlay.getLast());
+            fresh.fromPublic(GatewayFixture.synPacket(CLIENT, 30000 + flow, VIP, 80));
+            assertThat(reopened).as("flow %d's new connection", flow).isEqualTo(vmAt(fresh.underlay.getLast()));
+            gateway.fromPublic(GatewayFixture.packet(PROTOCOL_TCP, CLIENT, 30000 + flow, VIP, 80, 0));
+            assertThat(vmAt(gateway.underlay.getLast())).as("and it stays pinned there").isEqualTo(reopened);
+            remapped += pinned != reopened ? 1 : 0;
+        }
+        assertThat(remapped).as("some connections were pinned away from vm1 and went back to it").isPositive();
     }
 
     @Test
