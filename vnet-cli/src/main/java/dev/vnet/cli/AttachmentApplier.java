@@ -70,10 +70,7 @@ final class AttachmentApplier implements HostStateListener {
                         "vm_id", route.vmId(), "encapsulation", route.encapsulation()))
                 .toList();
         try {
-            java.nio.file.Path temporary = routesFile.resolveSibling(routesFile.getFileName() + ".tmp");
-            ROUTES_JSON.writeValue(temporary.toFile(), routes);
-            java.nio.file.Files.move(temporary, routesFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            StatusFiles.replace(routesFile, ROUTES_JSON.writeValueAsString(routes));
         } catch (java.io.IOException e) {
             LOG.warn("cannot write the routes file {}: {}", routesFile, e.toString());
         }

@@ -22,9 +22,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -226,9 +224,7 @@ final class GatewayCommand implements Callable<Integer> {
             }
         });
         try {
-            Path temporary = statusFile.resolveSibling(statusFile.getFileName() + ".tmp");
-            Files.writeString(temporary, JSON.writeValueAsString(status));
-            Files.move(temporary, statusFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            StatusFiles.replace(statusFile, JSON.writeValueAsString(status));
         } catch (java.io.IOException e) {
             LOG.warn("cannot write {}: {}", statusFile, e.getMessage());
         }

@@ -15,7 +15,7 @@ import java.io.UncheckedIOException;
                         + "(exit 1: refused, 3: --wait timed out)."},
         subcommands = {DemoCommand.class, LabCommand.class, ControllerCommand.class, AgentCommand.class, GatewayCommand.class, RegistryCommand.class,
                 NetworkCommand.class, SubnetCommand.class, PortCommand.class, VmCommand.class, HostCommand.class, ProjectCommand.class,
-                LbCommand.class,
+                LbCommand.class, VsockCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "The launcher script also takes:",
                 "  ./vnet test               every test: ./mvnw verify with JDK 25",

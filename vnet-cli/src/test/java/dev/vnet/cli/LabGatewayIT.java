@@ -81,7 +81,7 @@ class LabGatewayIT {
         peers.add(startInPublic(peer("serve", "public", downFile("public").toString())));
         for (Vip vip : VIPS) {
             List<String> create = new ArrayList<>(List.of("lb", "create", vip.name(), "--lab", LAB, "--network", "blue",
-                    "--vip", vip.address(), "--port", "tcp:80", "--port", "tcp:" + GatewayTestPeer.ECHO_PORT,
+                    "--vip", vip.address(), "--port", "tcp:80", "--port", "tcp:" + LabPeer.ECHO_PORT,
                     "--mode", vip.mode(), "--table", vip.table(), "--health", "http", "--health-port", "80",
                     "--health-path", "/healthz", "--interval-ms", Integer.toString(INTERVAL_MS),
                     "--timeout-ms", Integer.toString(TIMEOUT_MS), "--up", "2", "--down", Integer.toString(DOWN_AFTER)));
@@ -169,11 +169,11 @@ class LabGatewayIT {
     @Order(4)
     void egressFromAVmLeavesThroughAGatewayTranslatedForTcpAndUdp() {
         for (String backend : BACKENDS) {
-            String tcp = lab.exec(backend, Duration.ofSeconds(60), peer("tcp-ask", CLIENT, Integer.toString(GatewayTestPeer.ECHO_PORT)))
+            String tcp = lab.exec(backend, Duration.ofSeconds(60), peer("tcp-ask", CLIENT, Integer.toString(LabPeer.ECHO_PORT)))
                     .orThrow().output().strip();
             assertThat(tcp).as(backend + " over TCP").startsWith("public ");
             assertThat(sourceAddress(tcp)).as("the server sees a gateway's public address").isIn(GATEWAY_PUBLIC_ADDRESSES);
-            String udp = lab.exec(backend, Duration.ofSeconds(60), peer("udp-ask", CLIENT, Integer.toString(GatewayTestPeer.UDP_PORT)))
+            String udp = lab.exec(backend, Duration.ofSeconds(60), peer("udp-ask", CLIENT, Integer.toString(LabPeer.UDP_PORT)))
                     .orThrow().output().strip();
             assertThat(udp).as(backend + " over UDP").startsWith("public ").endsWith(" question");
             assertThat(sourceAddress(udp)).isIn(GATEWAY_PUBLIC_ADDRESSES);
@@ -251,7 +251,7 @@ class LabGatewayIT {
 
     private static String[] peer(String... arguments) {
         List<String> command = new ArrayList<>(Launchers.sameJvm().vnetCommand());
-        command.set(command.size() - 1, GatewayTestPeer.class.getName());
+        command.set(command.size() - 1, LabPeer.class.getName());
         command.addAll(List.of(arguments));
         return command.toArray(String[]::new);
     }
@@ -383,7 +383,7 @@ class LabGatewayIT {
         return entries;
     }
 
-    /** A {@code GatewayTestPeer clients} process in the public namespace, driven round by round. */
+    /** A {@code LabPeer clients} process in the public namespace, driven round by round. */
     private static final class EchoClients implements AutoCloseable {
         private static final Pattern OPEN = Pattern.compile("open ok=(\\d+) failed=(\\d+) backends=\\{(.*)}");
         private final String vip;
@@ -407,7 +407,7 @@ class LabGatewayIT {
 
         static EchoClients start(LabGatewayIT test, String vip, int count) throws IOException {
             List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", test.lab.publicNamespace()));
-            full.addAll(List.of(peer("clients", vip, Integer.toString(GatewayTestPeer.ECHO_PORT), Integer.toString(count))));
+            full.addAll(List.of(peer("clients", vip, Integer.toString(LabPeer.ECHO_PORT), Integer.toString(count))));
             Process process = new ProcessBuilder(full).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             return new EchoClients(vip, process);
         }

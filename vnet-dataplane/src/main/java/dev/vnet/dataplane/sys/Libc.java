@@ -31,6 +31,9 @@ public final class Libc {
     public static final int O_CLOEXEC = 0x80000;
     public static final int AF_INET = 2;
     public static final int SOCK_DGRAM = 2;
+    public static final int SOCK_STREAM = 1;
+    public static final int AF_UNIX = 1;
+    public static final int AF_VSOCK = 40;
     public static final int SOCK_CLOEXEC = 0x80000;
     public static final int SOL_SOCKET = 1;
     public static final int SO_RCVBUF = 8;
@@ -69,6 +72,9 @@ public final class Libc {
     private static final MethodHandle WRITE = bind("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle SOCKET = bind("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle BIND = bind("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle CONNECT = bind("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle LISTEN = bind("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle ACCEPT4 = bind("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
     private static final MethodHandle SENDTO = bind("sendto",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle RECVFROM = bind("recvfrom",
@@ -185,6 +191,41 @@ public final class Libc {
     public int bind(int fd, MemorySegment sockaddr) {
         try {
             return (int) BIND.invokeExact(callState, fd, sockaddr, (int) sockaddr.byteSize());
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code connect} to the first {@code length} bytes of {@code sockaddr} (abstract Unix names are shorter than the struct). */
+    public int connect(int fd, MemorySegment sockaddr, int length) {
+        try {
+            return (int) CONNECT.invokeExact(callState, fd, sockaddr, length);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code bind} to the first {@code length} bytes of {@code sockaddr}. */
+    public int bind(int fd, MemorySegment sockaddr, int length) {
+        try {
+            return (int) BIND.invokeExact(callState, fd, sockaddr, length);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public int listen(int fd, int backlog) {
+        try {
+            return (int) LISTEN.invokeExact(callState, fd, backlog);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code accept4} without the peer's address (both pointers 0). */
+    public int accept(int fd, int flags) {
+        try {
+            return (int) ACCEPT4.invokeExact(callState, fd, 0L, 0L, flags);
         } catch (Throwable t) {
             throw rethrow(t);
         }

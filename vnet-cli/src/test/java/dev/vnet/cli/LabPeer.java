@@ -29,39 +29,56 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The processes of {@code LabGatewayIT}, run in the lab's namespaces with this class path:
+ * The processes of the lab's end-to-end tests ({@code LabGatewayIT}, {@code LabVsockIT}), run in the
+ * lab's namespaces with this class path:
  * <ul>
  *   <li>{@code serve NAME DOWN_FILE}: a backend. HTTP on port 80 answers {@code NAME} to any path and
  *       {@code /healthz} with 200, or 503 while {@code DOWN_FILE} exists (so a test fails a health check
  *       without touching the connections the backend serves); TCP 7000 greets every connection with
  *       {@code NAME SOURCE:PORT} and echoes lines; UDP 7001 answers every datagram with {@code NAME
- *       SOURCE:PORT DATA}.</li>
+ *       SOURCE:PORT DATA}; TCP 7002 sends 64 KiB chunks to every connection until it goes away (a
+ *       firehose, for a reader that stalls).</li>
  *   <li>{@code clients HOST PORT COUNT}: opens COUNT long-lived connections to a {@code serve} echo port
- *       (through a VIP) and remembers the backend that greeted each; then, for every {@code round} line on
+ *       (through a VIP, or a SOCKS5 proxy with {@code socks=PORT}: names go to the proxy unresolved) and
+ *       remembers the backend that greeted each; {@code stall=PORT} also opens one firehose connection
+ *       the same way and never reads it. Then, for every {@code round} line on
  *       standard input, sends a distinct line on every connection and checks its echo, and prints
  *       {@code round ok=N failed=M} with the failures per backend. {@code quit} closes them.</li>
  *   <li>{@code tcp-ask HOST PORT} and {@code udp-ask HOST PORT}: one greeting or one UDP answer, printed.</li>
  * </ul>
  */
-final class GatewayTestPeer {
+final class LabPeer {
     static final int HTTP_PORT = 80;
     static final int ECHO_PORT = 7000;
     static final int UDP_PORT = 7001;
+    static final int FIREHOSE_PORT = 7002;
     private static final int CONNECT_TIMEOUT_MS = 15_000;
     private static final int ECHO_TIMEOUT_MS = 15_000;
     private static final int CONNECTS_AT_ONCE = 32;
 
-    private GatewayTestPeer() {
+    private LabPeer() {
     }
 
     public static void main(String[] arguments) throws Exception {
         switch (arguments[0]) {
             case "serve" -> serve(arguments[1], Path.of(arguments[2]));
-            case "clients" -> clients(arguments[1], Integer.parseInt(arguments[2]), Integer.parseInt(arguments[3]));
+            case "clients" -> clients(arguments[1], Integer.parseInt(arguments[2]), Integer.parseInt(arguments[3]),
+                    option(arguments, "socks="), option(arguments, "stall="));
             case "tcp-ask" -> tcpAsk(arguments[1], Integer.parseInt(arguments[2]));
             case "udp-ask" -> udpAsk(arguments[1], Integer.parseInt(arguments[2]));
+            case "socks-udp-ask" -> socksUdpAsk(Integer.parseInt(arguments[1]), arguments[2], Integer.parseInt(arguments[3]));
             default -> throw new IllegalArgumentException("unknown mode " + arguments[0]);
         }
+    }
+
+    /** The value of {@code key=VALUE} among the arguments after the fourth, or -1. */
+    private static int option(String[] arguments, String key) {
+        for (int i = 4; i < arguments.length; i++) {
+            if (arguments[i].startsWith(key)) {
+                return Integer.parseInt(arguments[i].substring(key.length()));
+            }
+        }
+        return -1;
     }
 
     private static void serve(String name, Path downFile) throws IOException {
@@ -78,6 +95,7 @@ final class GatewayTestPeer {
         });
         http.start();
         Thread.ofPlatform().start(() -> udpEcho(name));
+        Thread.ofPlatform().start(LabPeer::firehose);
         try (ServerSocket echo = new ServerSocket()) {
             echo.setReuseAddress(true);
             echo.bind(new InetSocketAddress(ECHO_PORT), 4096);
@@ -101,6 +119,28 @@ final class GatewayTestPeer {
         }
     }
 
+    private static void firehose() {
+        try (ServerSocket server = new ServerSocket()) {
+            server.setReuseAddress(true);
+            server.bind(new InetSocketAddress(FIREHOSE_PORT), 64);
+            while (true) {
+                Socket connection = server.accept();
+                Thread.ofVirtual().start(() -> {
+                    byte[] chunk = new byte[64 * 1024];
+                    try (connection; OutputStream out = connection.getOutputStream()) {
+                        while (true) {
+                            out.write(chunk);
+                        }
+                    } catch (IOException e) {
+                        // the reader went away
+                    }
+                });
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static void udpEcho(String name) {
         try (DatagramSocket socket = new DatagramSocket(UDP_PORT)) {
             byte[] buffer = new byte[2048];
@@ -120,8 +160,18 @@ final class GatewayTestPeer {
     private record Connection(Socket socket, BufferedReader in, PrintStream out, String backend) {
     }
 
-    private static void clients(String host, int port, int count) throws Exception {
-        InetSocketAddress target = new InetSocketAddress(InetAddress.getByName(host), port);
+    private static void clients(String host, int port, int count, int socksPort, int stallPort) throws Exception {
+        java.net.Proxy proxy = socksPort < 0 ? java.net.Proxy.NO_PROXY
+                : new java.net.Proxy(java.net.Proxy.Type.SOCKS, new InetSocketAddress(InetAddress.getLoopbackAddress(), socksPort));
+        InetSocketAddress target = socksPort < 0 ? new InetSocketAddress(InetAddress.getByName(host), port)
+                : InetSocketAddress.createUnresolved(host, port);
+        Socket stalled = null;
+        if (stallPort >= 0) {
+            stalled = new Socket(proxy);
+            stalled.connect(socksPort < 0 ? new InetSocketAddress(InetAddress.getByName(host), stallPort)
+                    : InetSocketAddress.createUnresolved(host, stallPort), CONNECT_TIMEOUT_MS);
+            stalled.getInputStream().read(); // the firehose is flowing; from now on nobody reads it
+        }
         List<Connection> connections = new ArrayList<>();
         Map<String, Integer> opened = new TreeMap<>();
         AtomicInteger failedToOpen = new AtomicInteger();
@@ -133,7 +183,7 @@ final class GatewayTestPeer {
                 futures.add(executor.submit(() -> {
                     atOnce.acquire();
                     try {
-                        return open(target);
+                        return open(target, proxy);
                     } finally {
                         atOnce.release();
                     }
@@ -145,7 +195,9 @@ final class GatewayTestPeer {
                     connections.add(connection);
                     opened.merge(connection.backend(), 1, Integer::sum);
                 } catch (java.util.concurrent.ExecutionException e) {
-                    failedToOpen.incrementAndGet();
+                    if (failedToOpen.incrementAndGet() <= 3) {
+                        System.err.println("a connection did not open: " + e.getCause());
+                    }
                 }
             }
         }
@@ -159,10 +211,13 @@ final class GatewayTestPeer {
         for (Connection connection : connections) {
             connection.socket().close();
         }
+        if (stalled != null) {
+            stalled.close();
+        }
     }
 
-    private static Connection open(InetSocketAddress target) throws IOException {
-        Socket socket = new Socket();
+    private static Connection open(InetSocketAddress target, java.net.Proxy proxy) throws IOException {
+        Socket socket = new Socket(proxy);
         try {
             socket.connect(target, CONNECT_TIMEOUT_MS);
             socket.setSoTimeout(ECHO_TIMEOUT_MS);
@@ -216,6 +271,49 @@ final class GatewayTestPeer {
             socket.setSoTimeout(ECHO_TIMEOUT_MS);
             var in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             System.out.println(in.readLine());
+        }
+    }
+
+    /**
+     * One UDP round trip through a SOCKS5 proxy (RFC 1928 UDP ASSOCIATE): the request on a TCP
+     * connection, then the question wrapped in the UDP request header to the relay it named.
+     */
+    private static void socksUdpAsk(int socksPort, String host, int port) throws IOException {
+        try (Socket control = new Socket(InetAddress.getLoopbackAddress(), socksPort);
+             DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            control.setSoTimeout(ECHO_TIMEOUT_MS);
+            var out = control.getOutputStream();
+            var in = new java.io.DataInputStream(control.getInputStream());
+            out.write(new byte[]{5, 1, 0});
+            if (in.readUnsignedByte() != 5 || in.readUnsignedByte() != 0) {
+                throw new IOException("the proxy wants authentication");
+            }
+            out.write(new byte[]{5, 3, 0, 1, 0, 0, 0, 0, 0, 0});
+            byte[] head = in.readNBytes(4);
+            if (head[1] != 0) {
+                throw new IOException("UDP ASSOCIATE refused: reply " + head[1]);
+            }
+            InetAddress relayAddress = InetAddress.getByAddress(in.readNBytes(4));
+            int relayPort = in.readUnsignedShort();
+            byte[] address = InetAddress.getByName(host).getAddress();
+            byte[] question = "question".getBytes(StandardCharsets.UTF_8);
+            java.nio.ByteBuffer wrapped = java.nio.ByteBuffer.allocate(4 + 4 + 2 + question.length);
+            wrapped.putShort((short) 0).put((byte) 0).put((byte) 1).put(address).putShort((short) port).put(question);
+            socket.setSoTimeout(2_000);
+            byte[] buffer = new byte[2048];
+            for (int attempt = 0; attempt < 5; attempt++) {
+                socket.send(new DatagramPacket(wrapped.array(), wrapped.capacity(), relayAddress, relayPort));
+                DatagramPacket answer = new DatagramPacket(buffer, buffer.length);
+                try {
+                    socket.receive(answer);
+                    int dataOffset = 4 + (buffer[3] == 1 ? 4 : 16) + 2;
+                    System.out.println(new String(buffer, dataOffset, answer.getLength() - dataOffset, StandardCharsets.UTF_8));
+                    return;
+                } catch (SocketTimeoutException e) {
+                    // ask again
+                }
+            }
+            throw new IOException("no answer through the proxy from udp://" + host + ":" + port);
         }
     }
 
