@@ -48,6 +48,16 @@ public final class HostSession implements Session.Endpoint {
     private final SocketMapper mapper;
     private final HostCounters counters;
     private final Map<Integer, HostSocket> sockets = new ConcurrentHashMap<>();
+    /**
+     * Sockets closed lately, whose DATA may still be in flight from the guest (docs/vsock.md: a close
+     * races the peer's data); DATA for any other unknown socket is a violation.
+     */
+    private final Map<Integer, Boolean> closedLately = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Integer, Boolean> eldest) {
+            return size() > 4096;
+        }
+    });
     private volatile boolean helloSeen;
 
     public HostSession(String vm, SocketMapper mapper, HostCounters counters) {
@@ -248,6 +258,7 @@ public final class HostSession implements Session.Endpoint {
     /** A host socket failed under a connected guest socket: CLOSE with the errno, and it is gone. */
     private void failed(Session session, HostSocket socket, IOException e) {
         if (sockets.remove(socket.id, socket)) {
+            forget(socket);
             int errno = Errno.of(e);
             closeQuietly(socket.tcp);
             if (socket.stream != null) {
@@ -260,7 +271,10 @@ public final class HostSession implements Session.Endpoint {
     private void data(Session session, int id, ByteBuffer buffer, int offset, int length) {
         HostSocket socket = sockets.get(id);
         if (socket == null) {
-            return; // closed here while the guest was sending; its CLOSE is on its way
+            if (!recentlyClosed(id)) {
+                violation(session, "data_unknown_socket", "DATA for socket " + id + ", which does not exist");
+            }
+            return; // closed here while the guest was sending; our CLOSE is on its way to it
         }
         SocketStream stream = socket.stream;
         if (stream == null) {
@@ -270,6 +284,14 @@ public final class HostSession implements Session.Endpoint {
         if (!stream.received(buffer, offset, length)) {
             violation(session, "credit_exceeded", "socket " + id + " sent more than its credit");
         }
+    }
+
+    private boolean recentlyClosed(int id) {
+        return closedLately.containsKey(id);
+    }
+
+    private void forget(HostSocket socket) {
+        closedLately.put(socket.id, Boolean.TRUE);
     }
 
     private void credit(int id, long bytes) {
@@ -390,6 +412,7 @@ public final class HostSession implements Session.Endpoint {
             reply(session, id, request, Errno.EBADF);
             return;
         }
+        forget(socket);
         release(socket);
         reply(session, id, request, Errno.OK);
     }

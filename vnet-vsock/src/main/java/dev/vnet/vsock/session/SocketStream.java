@@ -45,6 +45,9 @@ public final class SocketStream {
     private int head;
     private int size;
     private int unacknowledged;
+    /** Bytes the peer may have sent in all: the window plus every CREDIT sent. */
+    private long granted;
+    private long receivedTotal;
     private long sendCredit;
     private boolean peerShutdown;
     private boolean writeShutdown;
@@ -59,6 +62,7 @@ public final class SocketStream {
         this.window = window;
         this.ring = new byte[Math.min(INITIAL_BUFFER, window)];
         this.sendCredit = initialSendCredit;
+        this.granted = window;
     }
 
     public int socketId() {
@@ -77,9 +81,10 @@ public final class SocketStream {
     public boolean received(ByteBuffer buffer, int offset, int length) {
         lock.lock();
         try {
-            if (length > window - size) {
-                return false;
+            if (receivedTotal + length > granted) {
+                return false; // more than this side ever allowed, however fast it was read
             }
+            receivedTotal += length;
             if (closed) {
                 return true; // already closed here; the peer has not seen our CLOSE yet
             }
@@ -231,6 +236,7 @@ public final class SocketStream {
                 if (unacknowledged >= window / 4 || size == 0) {
                     acknowledge = unacknowledged;
                     unacknowledged = 0;
+                    granted += acknowledge;
                 }
             } finally {
                 lock.unlock();
