@@ -6,10 +6,7 @@ import dev.vnet.vsock.guest.DnsFront;
 import dev.vnet.vsock.guest.GuestClient;
 import dev.vnet.vsock.guest.OffloadRules;
 import dev.vnet.vsock.guest.Socks5Front;
-import dev.vnet.vsock.host.HostCounters;
-import dev.vnet.vsock.host.HostDevice;
-import dev.vnet.vsock.mapper.SocketMapper;
-import dev.vnet.vsock.mapper.VmPolicies;
+import dev.vnet.vsock.host.SocketDevices;
 import dev.vnet.vsock.transport.SessionAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -129,36 +126,11 @@ final class VsockCommand {
 
         @Override
         public Integer call() throws Exception {
-            VmPolicies policies = new VmPolicies();
-            policies.reload(policyDirectory);
-            SocketMapper mapper = new SocketMapper(policies);
-            HostCounters counters = new HostCounters();
-            List<HostDevice> devices = new ArrayList<>();
-            for (Map.Entry<String, String> vm : vms.entrySet()) {
-                devices.add(HostDevice.inNamespace(vm.getKey(), vm.getValue(), mapper, counters));
-            }
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> devices.forEach(HostDevice::close)));
-            String lastError = null;
-            while (true) {
-                Thread.sleep(1000);
-                try {
-                    policies.reload(policyDirectory);
-                    lastError = null;
-                } catch (IOException | IllegalArgumentException e) {
-                    if (!e.getMessage().equals(lastError)) {
-                        LOG.warn("policies not reloaded, the previous ones stay: {}", e.getMessage());
-                        lastError = e.getMessage();
-                    }
-                }
-                if (statusFile != null) {
-                    ObjectNode status = JSON.createObjectNode();
-                    status.put("state", "running");
-                    ObjectNode values = status.putObject("counters");
-                    counters.snapshot().forEach(values::put);
-                    mapper.counters().snapshot().forEach((key, value) -> values.put("mapper." + key, value));
-                    StatusFiles.replace(statusFile, JSON.writeValueAsString(status));
-                }
-            }
+            SocketDevices devices = SocketDevices.start(policyDirectory, statusFile);
+            vms.forEach(devices::add);
+            Runtime.getRuntime().addShutdownHook(new Thread(devices::close));
+            Thread.currentThread().join(); // the devices work on their own threads until the process is stopped
+            return 0;
         }
     }
 }
