@@ -98,15 +98,19 @@ class LabVsockIT {
                                  {"allow": "tcp://10\\\\.254\\\\.1\\\\.2:(80|7000|7002)"},
                                  {"allow": "udp://10\\\\.254\\\\.1\\\\.2:7001"},
                                  {"allow": "tcp://old\\\\.example:80"},
+                                 {"deny": "http://10\\\\.254\\\\.1\\\\.2/private.*"},
+                                 {"allow": "http://(10\\\\.254\\\\.1\\\\.2|old\\\\.example)/.*"},
                                  {"deny": "dns://forbidden\\\\.example"},
                                  {"allow": "dns://.*"}],
-                         "rewrite": [{"match": "tcp://old\\\\.example:80", "to": "tcp://10.254.1.2:80"}]}
+                         "rewrite": [{"match": "tcp://old\\\\.example:80", "to": "tcp://10.254.1.2:80"},
+                                     {"match": "http://old\\\\.example/(.*)", "to": "http://10.254.1.2/$1"}]}
                         """, "vm1.json"),
                 VmPolicy.parse("""
                         {"vm": "vm2", "default": "deny", "acl": []}
                         """, "vm2.json"),
                 VmPolicy.parse("""
-                        {"vm": "vm3", "default": "deny", "acl": [{"allow": "tcp://10\\\\.254\\\\.1\\\\.2:80"}]}
+                        {"vm": "vm3", "default": "deny",
+                         "acl": [{"allow": "tcp://10\\\\.254\\\\.1\\\\.2:80"}, {"allow": "http://10\\\\.254\\\\.1\\\\.2/.*"}]}
                         """, "vm3.json"))));
         devices.add(HostDevice.inNamespace("vm1", VM1, mapper, counters));
         devices.add(HostDevice.inNamespace("vm2", VM2, mapper, counters));
@@ -156,6 +160,20 @@ class LabVsockIT {
 
     @Test
     @Order(2)
+    void port80GoesThroughTheHostsHttpProxySoRulesSeeTheHostAndPath() {
+        long requests = counters.snapshot().get("http.requests");
+        long denied = counters.snapshot().get("http.denied");
+        // The same server, the same port: the access list tells the paths apart.
+        Shell.Result result = timed(20, "ip", "netns", "exec", VM1, "curl", "-s", "--max-time", "10", "-w", " %{http_code}",
+                "--socks5-hostname", "127.0.0.1:1080", "http://" + SERVER_ADDRESS + "/private/keys");
+        assertThat(result.output().strip()).startsWith("403 Forbidden").endsWith(" 403");
+        assertThat(curl(VM1, "http://" + SERVER_ADDRESS + "/public")).isEqualTo("srv");
+        assertThat(counters.snapshot().get("http.requests")).isEqualTo(requests + 2);
+        assertThat(counters.snapshot().get("http.denied")).isEqualTo(denied + 1);
+    }
+
+    @Test
+    @Order(3)
     void dnsNamesResolveThroughTheOffloadSubjectToTheAccessList() {
         long resolves = counters.snapshot().get("resolves");
         // gethostbyname, as most programs look names up (getaddrinfo with AI_ADDRCONFIG answers nothing
@@ -171,7 +189,7 @@ class LabVsockIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void udpRoundTripsThroughSocks5UdpAssociate() {
         String answer = exec(VM1, peer("socks-udp-ask", "1080", SERVER_ADDRESS, Integer.toString(LabPeer.UDP_PORT)));
         assertThat(answer).startsWith("srv 10.254.1.1:").endsWith(" question"); // sent by the host's socket
@@ -179,7 +197,7 @@ class LabVsockIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void aDeniedUriGetsASocksErrorAndNoConnectionIsMade() {
         long connects = counters.snapshot().get("connects") + counters.snapshot().get("connect_failures");
         long denied = mapper.counters().snapshot().getOrDefault("denied", 0L);
@@ -192,7 +210,7 @@ class LabVsockIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void eachVmReachesOnlyItsOwnDevice() throws Exception {
         // vm2's policy allows nothing: the device vm2 reaches by the same name is vm2's, not vm1's.
         Shell.Result fromVm2 = timed(20, "ip", "netns", "exec", VM2, "curl", "-s", "--max-time", "10",
@@ -206,7 +224,7 @@ class LabVsockIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void hostileFramesCloseThatSessionOnlyAndEverythingElseGoesOn() throws Exception {
         Random random = new Random(8);
         for (int attempt = 0; attempt < 5; attempt++) {
@@ -234,7 +252,7 @@ class LabVsockIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void aThousandConcurrentOffloadedConnectionsAllEchoWhileOneReaderStalls() throws Exception {
         List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", VM1));
         command.addAll(List.of(peer("clients", SERVER_ADDRESS, Integer.toString(LabPeer.ECHO_PORT), "1000", "socks=1080",
@@ -254,7 +272,7 @@ class LabVsockIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void withTheHostDeviceGoneAVmWithANicConnectsThroughItsOwnStack() throws Exception {
         long connects = counters.snapshot().get("connects");
         assertThat(curl(VM3, "http://" + SERVER_ADDRESS + "/")).isEqualTo("srv");

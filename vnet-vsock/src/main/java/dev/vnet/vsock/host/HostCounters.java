@@ -18,6 +18,8 @@ public final class HostCounters {
     final LongAdder datagramsIn = new LongAdder();
     final LongAdder datagramsDroppedNoCredit = new LongAdder();
     final LongAdder resolves = new LongAdder();
+    /** Every HTTP proxy of every session: requests are what the HTTP handler counts, not connections. */
+    final HttpProxy.Counters http = new HttpProxy.Counters();
     private final Map<String, LongAdder> violations = new ConcurrentHashMap<>();
 
     void violation(String kind) {
@@ -37,6 +39,7 @@ public final class HostCounters {
         values.put("datagrams_in", datagramsIn.sum());
         values.put("datagrams_dropped_no_credit", datagramsDroppedNoCredit.sum());
         values.put("resolves", resolves.sum());
+        http.snapshot().forEach((name, count) -> values.put("http." + name, count));
         violations.forEach((kind, count) -> values.put("violation." + kind, count.sum()));
         return values;
     }

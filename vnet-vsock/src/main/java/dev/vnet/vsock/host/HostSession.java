@@ -15,6 +15,8 @@ import dev.vnet.wire.vsock.VsockFrame;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.FilterInputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -43,6 +45,8 @@ public final class HostSession implements Session.Endpoint {
     private static final Logger LOG = LoggerFactory.getLogger(HostSession.class);
     private static final int CONNECT_TIMEOUT_MS = 10_000;
     private static final int MAX_DATAGRAM = 65_507;
+    /** What a proxied socket's local end is: its host connections come and go with the requests. */
+    private static final String PROXY_LOCAL = "tcp://0.0.0.0:0";
 
     private final String vm;
     private final SocketMapper mapper;
@@ -73,6 +77,7 @@ public final class HostSession implements Session.Endpoint {
         volatile Socket tcp;
         volatile SocketStream stream;
         volatile DatagramSocket udp;
+        volatile HttpProxy http;
         volatile SocketUri peer;
         volatile boolean connecting;
         volatile long datagramCredit = SocketStream.DEFAULT_WINDOW;
@@ -182,7 +187,7 @@ public final class HostSession implements Session.Endpoint {
             reply(session, id, request, Errno.EBADF);
             return;
         }
-        if (socket.type != VsockFrame.SOCKET_TYPE_STREAM || socket.tcp != null || socket.connecting) {
+        if (socket.type != VsockFrame.SOCKET_TYPE_STREAM || socket.stream != null || socket.connecting) {
             reply(session, id, request, Errno.EINVAL);
             return;
         }
@@ -194,22 +199,22 @@ public final class HostSession implements Session.Endpoint {
             reply(session, id, request, Errno.EPROTONOSUPPORT);
             return;
         }
+        if (decision.handler() == HandlerKind.HTTP) {
+            proxy(session, socket, request, decision);
+            return;
+        }
         socket.connecting = true;
         SocketUri target = decision.uri();
         Thread.ofVirtual().name("vsock-" + vm + "-connect-" + id).start(() -> {
-            Socket tcp = new Socket();
+            Socket tcp;
             try {
-                tcp.setTcpNoDelay(true);
-                tcp.connect(new InetSocketAddress(InetAddress.getByName(unbracket(target.host())), target.port()), CONNECT_TIMEOUT_MS);
+                tcp = open(target);
             } catch (IOException e) {
-                counters.connectFailures.increment();
-                closeQuietly(tcp);
                 socket.connecting = false;
                 LOG.debug("vm {}: {} failed: {}", vm, target, e.toString());
                 reply(session, id, request, Errno.of(e));
                 return;
             }
-            counters.connects.increment();
             socket.tcp = tcp;
             socket.peer = target;
             SocketStream stream = new SocketStream(session, id, SocketStream.DEFAULT_WINDOW, SocketStream.DEFAULT_WINDOW);
@@ -220,6 +225,76 @@ public final class HostSession implements Session.Endpoint {
                     (b, at) -> FrameWriter.connectReply(b, at, id, request, stream.window(), local));
             relay(session, socket, tcp, stream);
         });
+    }
+
+    /** A host connection for the TCP handler or a request of the HTTP proxy, counted either way. */
+    private Socket open(SocketUri target) throws IOException {
+        Socket tcp = new Socket();
+        try {
+            tcp.setTcpNoDelay(true);
+            tcp.connect(new InetSocketAddress(InetAddress.getByName(unbracket(target.host())), target.port()), CONNECT_TIMEOUT_MS);
+        } catch (IOException e) {
+            counters.connectFailures.increment();
+            closeQuietly(tcp);
+            throw e;
+        }
+        counters.connects.increment();
+        return tcp;
+    }
+
+    /**
+     * The HTTP handler: the guest's stream goes to an {@link HttpProxy}, which decides every request
+     * on its own URI, so there is nothing to connect to yet and CONNECT succeeds at once. The proxy's
+     * connections are its own; the guest socket has no host socket of its own.
+     */
+    private void proxy(Session session, HostSocket socket, int request, Decision decision) {
+        int id = socket.id;
+        HttpProxy proxy = new HttpProxy(uri -> mapper.map(vm, uri), this::open, counters.http);
+        SocketStream stream = new SocketStream(session, id, SocketStream.DEFAULT_WINDOW, SocketStream.DEFAULT_WINDOW);
+        socket.http = proxy;
+        socket.peer = decision.uri();
+        socket.stream = stream; // before the reply: the guest may send its request right after it
+        session.outbox().send(VsockFrame.HEADER_LENGTH + 8 + FrameOutbox.room(PROXY_LOCAL),
+                (b, at) -> FrameWriter.connectReply(b, at, id, request, stream.window(), PROXY_LOCAL));
+        Thread.ofVirtual().name("vsock-" + vm + "-http-" + id).start(() -> {
+            try {
+                proxy.serve(new CountingInput(stream.in()), new CountingOutput(stream.out()), decision.uri());
+                stream.out().close(); // SHUTDOWN(write): the proxy ended the connection; the guest's CLOSE releases it
+            } catch (IOException e) {
+                failed(session, socket, e);
+            } catch (RuntimeException e) {
+                LOG.warn("vm {}: the HTTP proxy of socket {} failed", vm, id, e);
+                failed(session, socket, new IOException(e));
+            }
+        });
+    }
+
+    /** The proxy's reads of the guest stream, counted as the TCP relay counts them. */
+    private final class CountingInput extends FilterInputStream {
+        CountingInput(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read(byte[] into, int offset, int length) throws IOException {
+            int n = in.read(into, offset, length);
+            if (n > 0) {
+                counters.bytesFromGuest.add(n);
+            }
+            return n;
+        }
+    }
+
+    private final class CountingOutput extends FilterOutputStream {
+        CountingOutput(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] from, int offset, int length) throws IOException {
+            out.write(from, offset, length);
+            counters.bytesToGuest.add(length);
+        }
     }
 
     /** Host socket → guest (DATA within the guest's credit) and guest → host socket, each on its own virtual thread. */
@@ -261,6 +336,9 @@ public final class HostSession implements Session.Endpoint {
             forget(socket);
             int errno = Errno.of(e);
             closeQuietly(socket.tcp);
+            if (socket.http != null) {
+                socket.http.close();
+            }
             if (socket.stream != null) {
                 socket.stream.close();
             }
@@ -394,7 +472,7 @@ public final class HostSession implements Session.Endpoint {
         if ((how & VsockFrame.SHUTDOWN_WRITE) != 0) {
             socket.stream.peerShutdown(); // the up relay drains what came and then shuts the host socket's output
         }
-        if ((how & VsockFrame.SHUTDOWN_READ) != 0) {
+        if ((how & VsockFrame.SHUTDOWN_READ) != 0 && socket.tcp != null) { // a proxied socket has no host socket to shut
             try {
                 socket.tcp.shutdownInput();
             } catch (IOException e) {
@@ -422,6 +500,9 @@ public final class HostSession implements Session.Endpoint {
             socket.stream.close();
         }
         closeQuietly(socket.tcp);
+        if (socket.http != null) {
+            socket.http.close(); // whatever request it was waiting on is the guest's no longer
+        }
         if (socket.udp != null) {
             socket.udp.close();
         }
@@ -469,6 +550,8 @@ public final class HostSession implements Session.Endpoint {
             uri = SocketUri.tcp(address(socket.tcp.getLocalAddress()), socket.tcp.getLocalPort()).toString();
         } else if (socket.udp != null) {
             uri = SocketUri.udp(address(socket.udp.getLocalAddress()), socket.udp.getLocalPort()).toString();
+        } else if (socket.http != null) {
+            uri = PROXY_LOCAL;
         } else {
             reply(session, id, request, Errno.EINVAL);
             return;
@@ -502,6 +585,10 @@ public final class HostSession implements Session.Endpoint {
             return;
         }
         Socket tcp = socket.tcp;
+        if (tcp == null && socket.http != null) {
+            reply(session, id, request, Errno.OK); // the proxy sets its own connections' options; the guest's have nothing to apply to
+            return;
+        }
         if (tcp == null) {
             reply(session, id, request, Errno.ENOTCONN);
             return;

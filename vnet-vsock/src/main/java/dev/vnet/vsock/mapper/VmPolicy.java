@@ -40,7 +40,8 @@ import java.util.Set;
  *       {@code $1} for groups; see {@link RewriteRule}), applied to URIs the ACL allowed. Default none.
  *   <li>{@code handlers}: the handlers the VM may use; default all four.
  *   <li>{@code http_proxy_port80}: whether {@code tcp://HOST:80} goes to the HTTP handler (when that
- *       is enabled) rather than the TCP one; default true.
+ *       is enabled) rather than the TCP one; default true. The HTTP handler then decides each request
+ *       again as an {@code http://HOST[:PORT]/PATH} URI, so the access list needs rules for those too.
  * </ul>
  * Loading is strict: an unknown field, a value of the wrong type, an invalid pattern or a missing
  * {@code vm} refuses the whole file with an error naming the file, the field and the entry's index.
