@@ -15,6 +15,7 @@ import dev.vnet.registry.client.RegistryClient;
 import dev.vnet.registry.pki.TlsFiles;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import dev.vnet.vsock.host.SocketDevices;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -59,6 +60,13 @@ final class AgentCommand implements Callable<Integer> {
     @Option(names = "--counters", description = "Counters file to create.")
     Path counters;
 
+    @Option(names = "--vsock-policy-dir", description = "Give every VM a virtual socket device (socket offload, docs/vsock.md) "
+            + "with the policies in this directory (VM.json, reread every second); no devices without it.")
+    java.nio.file.Path vsockPolicyDirectory;
+
+    @Option(names = "--vsock-status-file", description = "Where the socket devices' counters go every second.")
+    java.nio.file.Path vsockStatusFile;
+
     @Option(names = "--underlay-mtu", defaultValue = "1500", description = "The underlay's IP MTU (default ${DEFAULT-VALUE}).")
     int underlayMtu;
 
@@ -88,12 +96,17 @@ final class AgentCommand implements Callable<Integer> {
         TokenSource tokens = AttachmentApplier.translating(new FailoverTokenSource(clients.stream()
                 .<TokenSource>map(client -> new RegistryTokenSource(client.withDeadline(TOKEN_DEADLINE))).toList()), idByLocalName);
         AgentProcess.run(() -> AgentAssembly.config(assignments, underlayMtu, offloads, busyPollMicros), tokens, counters, agent -> {
-            AttachmentApplier applier = new AttachmentApplier(agent, new GuestNamespaces(vmNamespacePrefix), idByLocalName, routesFile);
             try {
+                SocketDevices devices = vsockPolicyDirectory == null ? null : SocketDevices.start(vsockPolicyDirectory, vsockStatusFile);
+                AttachmentApplier applier = new AttachmentApplier(agent, new GuestNamespaces(vmNamespacePrefix), idByLocalName,
+                        routesFile, devices);
                 AgentChannelClient channel = AgentChannelClient.connect(controller, tls, host, applier,
                         AgentChannelClient.Options.defaults());
                 return () -> {
                     channel.close();
+                    if (devices != null) {
+                        devices.close();
+                    }
                     clients.forEach(RegistryClient::close);
                 };
             } catch (java.io.IOException e) {

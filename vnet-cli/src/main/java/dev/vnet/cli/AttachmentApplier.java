@@ -10,6 +10,7 @@ import dev.vnet.dataplane.AgentConfig;
 import dev.vnet.dataplane.TokenGrant;
 import dev.vnet.dataplane.TokenSource;
 import dev.vnet.lab.GuestNamespaces;
+import dev.vnet.vsock.host.SocketDevices;
 import dev.vnet.wire.Ipv4Address;
 import dev.vnet.wire.MacAddress;
 import org.slf4j.Logger;
@@ -44,16 +45,24 @@ final class AttachmentApplier implements HostStateListener {
     private final Map<String, String> localNameById = new ConcurrentHashMap<>();
 
     private final java.nio.file.Path routesFile;
+    private final SocketDevices devices;
 
     /**
      * @param idByLocalName filled here, read by the token source ({@link #translating})
      * @param routesFile    where to write the routes held after each change, or null
      */
     AttachmentApplier(Agent agent, GuestNamespaces guests, Map<String, String> idByLocalName, java.nio.file.Path routesFile) {
+        this(agent, guests, idByLocalName, routesFile, null);
+    }
+
+    /** @param devices the host's socket devices (socket offload), or null when this agent offers none */
+    AttachmentApplier(Agent agent, GuestNamespaces guests, Map<String, String> idByLocalName, java.nio.file.Path routesFile,
+                      SocketDevices devices) {
         this.agent = agent;
         this.guests = guests;
         this.idByLocalName = idByLocalName;
         this.routesFile = routesFile;
+        this.devices = devices;
     }
 
     /** Replaces the routes file at once (written beside it, then moved), so a reader never sees half of it. */
@@ -128,6 +137,9 @@ final class AttachmentApplier implements HostStateListener {
                 MacAddress.toString(vm.mac()), vm.hostPort(), Base64.getEncoder().encodeToString(vm.key())));
         guests.configureNic(localName, tap, address, vm.prefixLength());
         setAdditionalAddresses(localName, vm);
+        if (devices != null) {
+            devices.add(localName, namespace); // the VM's socket device, reachable only from its namespace
+        }
     }
 
     /**
@@ -149,6 +161,9 @@ final class AttachmentApplier implements HostStateListener {
         String localName = localNameById.remove(vm.vmId());
         if (localName == null) {
             return;
+        }
+        if (devices != null) {
+            devices.remove(localName);
         }
         agent.removeVm(localName);
         guests.destroy(localName);

@@ -191,6 +191,37 @@ class LabIT {
     }
 
     @Test
+    @Order(5)
+    void theAgentGivesEveryVmASocketDeviceWithThePolicyFromItsFile() throws Exception {
+        String namespace = lab.vm("blue1").namespace();
+        dev.vnet.vsock.transport.SessionAddress device = new dev.vnet.vsock.transport.SessionAddress.AbstractUnix(
+                dev.vnet.vsock.transport.SessionAddress.DEFAULT_UNIX_NAME);
+        try (dev.vnet.vsock.guest.GuestClient guest = NetworkNamespace.call(namespace,
+                () -> dev.vnet.vsock.guest.GuestClient.connect(device, "blue1"))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> guest.resolve("localhost"))
+                    .as("no policy file yet: everything is denied").hasMessageContaining("EACCES");
+            Files.writeString(LabNames.vsockPolicyDir(LAB).resolve("blue1.json"),
+                    "{\"vm\": \"blue1\", \"default\": \"deny\", \"acl\": [{\"allow\": \"dns://localhost\"}]}");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); // the agent rereads policies every second
+            while (true) {
+                try {
+                    assertThat(guest.resolve("localhost")).isNotEmpty();
+                    break;
+                } catch (dev.vnet.vsock.guest.OffloadException e) {
+                    assertThat(System.nanoTime()).as("the policy was not picked up: " + e.getMessage()).isLessThan(deadline);
+                    Thread.sleep(200);
+                }
+            }
+        }
+        Path status = LabNames.vsockStatusFile(LAB, "host1");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!(Files.exists(status) && Files.readString(status).contains("\"blue1\""))) {
+            assertThat(System.nanoTime()).as("host1's socket devices in " + status).isLessThan(deadline);
+            Thread.sleep(200);
+        }
+    }
+
+    @Test
     @Order(6)
     void controllerDownKeepsForwardingAndARestartAfterKill9LosesNothingAndResyncsWithoutTouchingVms() throws Exception {
         String vmsBefore;

@@ -471,6 +471,8 @@ public final class Lab {
                 "--host", host,
                 "--vm-namespace-prefix", LabNames.vmNamespacePrefix(lab),
                 "--counters", LabNames.countersFile(lab, host).toString(),
+                "--vsock-policy-dir", LabNames.vsockPolicyDir(lab).toString(),
+                "--vsock-status-file", LabNames.vsockStatusFile(lab, host).toString(),
                 "--underlay-mtu", Integer.toString(topology.mtu()));
         return startInNamespace(LabNames.hostNamespace(lab, host), launcher, arguments, LabNames.agentLog(lab, host),
                 host, state);

@@ -111,6 +111,16 @@ public final class LabNames {
     }
 
     /** Where each agent's routes are written after every change it applies, for tests and operators. */
+    /** The socket offload policies of the lab's VMs ({@code VM.json}, docs/vsock.md), read by every agent. */
+    public static Path vsockPolicyDir(String lab) {
+        return labDir(lab).resolve("vsock");
+    }
+
+    /** Where host {@code host}'s agent writes its socket devices' counters. */
+    public static Path vsockStatusFile(String lab, String host) {
+        return labDir(lab).resolve(host + ".vsock.json");
+    }
+
     public static Path routesFile(String lab, String host) {
         return labDir(lab).resolve(host + ".routes.json");
     }
