@@ -66,6 +66,7 @@ final class LabPeer {
                     option(arguments, "socks="), option(arguments, "stall="));
             case "tcp-ask" -> tcpAsk(arguments[1], Integer.parseInt(arguments[2]));
             case "udp-ask" -> udpAsk(arguments[1], Integer.parseInt(arguments[2]));
+            case "socks-bind" -> socksBind(Integer.parseInt(arguments[1]), arguments[2]);
             case "socks-udp-ask" -> socksUdpAsk(Integer.parseInt(arguments[1]), arguments[2], Integer.parseInt(arguments[3]));
             default -> throw new IllegalArgumentException("unknown mode " + arguments[0]);
         }
@@ -271,6 +272,38 @@ final class LabPeer {
             socket.setSoTimeout(ECHO_TIMEOUT_MS);
             var in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             System.out.println(in.readLine());
+        }
+    }
+
+    /**
+     * A listening socket through a SOCKS5 proxy (RFC 1928 BIND): prints {@code bound HOST:PORT} after
+     * the first reply and {@code peer HOST:PORT} after the second, greets the peer with
+     * {@code hello from the guest} and exits.
+     */
+    private static void socksBind(int socksPort, String expectedPeer) throws IOException {
+        try (Socket control = new Socket(InetAddress.getLoopbackAddress(), socksPort)) {
+            control.setSoTimeout(60_000);
+            var out = control.getOutputStream();
+            var in = new java.io.DataInputStream(control.getInputStream());
+            out.write(new byte[]{5, 1, 0});
+            if (in.readUnsignedByte() != 5 || in.readUnsignedByte() != 0) {
+                throw new IOException("the proxy wants authentication");
+            }
+            byte[] peer = InetAddress.getByName(expectedPeer).getAddress();
+            out.write(new byte[]{5, 2, 0, 1, peer[0], peer[1], peer[2], peer[3], 0, 0});
+            for (String label : new String[]{"bound", "peer"}) {
+                byte[] head = in.readNBytes(4);
+                if (head[1] != 0) {
+                    throw new IOException("BIND refused: reply " + head[1]);
+                }
+                InetAddress address = InetAddress.getByAddress(in.readNBytes(head[3] == 1 ? 4 : 16));
+                System.out.println(label + " " + address.getHostAddress() + ":" + in.readUnsignedShort());
+                System.out.flush();
+            }
+            out.write("hello from the guest\n".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            control.shutdownOutput();
+            in.readAllBytes();
         }
     }
 

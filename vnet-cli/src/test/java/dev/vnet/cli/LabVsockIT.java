@@ -97,6 +97,7 @@ class LabVsockIT {
                          "acl": [{"deny": "tcp://10\\\\.254\\\\.1\\\\.2:8080"},
                                  {"allow": "tcp://10\\\\.254\\\\.1\\\\.2:(80|7000|7002)"},
                                  {"allow": "udp://10\\\\.254\\\\.1\\\\.2:7001"},
+                                 {"allow": "tcp://0\\\\.0\\\\.0\\\\.0:\\\\d+"},
                                  {"allow": "tcp://old\\\\.example:80"},
                                  {"deny": "http://10\\\\.254\\\\.1\\\\.2/private.*"},
                                  {"allow": "http://(10\\\\.254\\\\.1\\\\.2|old\\\\.example)/.*"},
@@ -186,6 +187,24 @@ class LabVsockIT {
         Shell.Result forbidden = timed(15, "ip", "netns", "exec", VM1, "getent", "hosts", "forbidden.example");
         assertThat(forbidden.ok()).as("a name the access list denies does not resolve").isFalse();
         assertThat(mapper.counters().snapshot().get("denied")).as("denied by the host, not merely unknown").isGreaterThan(denied);
+    }
+
+    @Test
+    @Order(3)
+    void aListeningSocketThroughSocks5BindAcceptsAConnectionFromOutside() throws Exception {
+        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", VM1));
+        command.addAll(List.of(peer("socks-bind", "1080", "10.254.1.2")));
+        Process binder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        processes.add(binder);
+        BufferedReader out = new BufferedReader(new InputStreamReader(binder.getInputStream(), StandardCharsets.UTF_8));
+        String bound = out.readLine();
+        assertThat(bound).startsWith("bound 0.0.0.0:");
+        String port = bound.substring(bound.lastIndexOf(':') + 1);
+        // The server namespace reaches the host at 10.254.1.1, where the VM's listening socket lives.
+        assertThat(exec(SERVER, peer("tcp-ask", "10.254.1.1", port))).isEqualTo("hello from the guest");
+        assertThat(out.readLine()).startsWith("peer 10.254.1.2:");
+        assertThat(binder.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(counters.snapshot().get("accepts")).isEqualTo(1);
     }
 
     @Test

@@ -43,6 +43,7 @@ public final class GuestClient implements AutoCloseable, Session.Endpoint {
     private final Map<Integer, Pending> pending = new ConcurrentHashMap<>();
     private final Map<Integer, SocketStream> streams = new ConcurrentHashMap<>();
     private final Map<Integer, OffloadedDatagramSocket> datagrams = new ConcurrentHashMap<>();
+    private final Map<Integer, OffloadedListener> listeners = new ConcurrentHashMap<>();
     private volatile String closedBecause;
 
     /** A reply's status and a copy of its whole payload (the status included, as {@link PayloadReader}'s reply readers want it). */
@@ -141,6 +142,28 @@ public final class GuestClient implements AutoCloseable, Session.Endpoint {
         return new OffloadedSocket(this, id, stream, connected.localUri());
     }
 
+    /**
+     * A listening socket on the host: {@code bindUri} is {@code tcp://HOST:PORT} (port 0: any); the
+     * host's policy decides on the address it really bound. Connections arrive through {@link OffloadedListener#accept}.
+     */
+    public OffloadedListener listen(String bindUri, int backlog) throws IOException {
+        int id = create(VsockFrame.SOCKET_TYPE_STREAM);
+        OffloadedListener listener;
+        try {
+            Reply bound = check(request(VsockFrame.OP_BIND, VsockFrame.HEADER_LENGTH + FrameOutbox.room(bindUri),
+                    (b, at, request) -> FrameWriter.bind(b, at, id, request, bindUri)), "BIND " + bindUri);
+            listener = new OffloadedListener(this, id, PayloadReader.bindReply(bound.payload(), 0, bound.length()));
+            listeners.put(id, listener);
+            check(request(VsockFrame.OP_LISTEN, VsockFrame.HEADER_LENGTH + 4,
+                    (b, at, request) -> FrameWriter.listen(b, at, id, request, backlog)), "LISTEN");
+        } catch (IOException | MalformedPayloadException e) {
+            listeners.remove(id);
+            closeQuietly(id);
+            throw e instanceof IOException io ? io : new IOException(e.getMessage());
+        }
+        return listener;
+    }
+
     /** An offloaded datagram socket (SENDTO / RECVFROM). */
     public OffloadedDatagramSocket datagramSocket() throws IOException {
         int id = create(VsockFrame.SOCKET_TYPE_DATAGRAM);
@@ -185,6 +208,7 @@ public final class GuestClient implements AutoCloseable, Session.Endpoint {
     void close(int id) throws IOException {
         streams.remove(id);
         datagrams.remove(id);
+        listeners.remove(id);
         if (isOpen()) {
             request(VsockFrame.OP_CLOSE, VsockFrame.HEADER_LENGTH, (b, at, request) -> FrameWriter.close(b, at, id, request));
         }
@@ -240,6 +264,17 @@ public final class GuestClient implements AutoCloseable, Session.Endpoint {
                     if (stream != null) {
                         stream.fail(errno == Errno.OK ? Errno.ECONNRESET : errno);
                     }
+                }
+                case VsockFrame.OP_ACCEPT -> {
+                    PayloadReader.Accept accept = PayloadReader.accept(buffer, offset, length);
+                    OffloadedListener listener = listeners.get(accept.listeningSocketId());
+                    if (listener == null || (id & 1) != 0 || streams.containsKey(id)) {
+                        session.violation("ACCEPT of socket " + id + " for listener " + accept.listeningSocketId());
+                        return;
+                    }
+                    SocketStream stream = new SocketStream(session, id, SocketStream.DEFAULT_WINDOW, accept.initialCredit());
+                    streams.put(id, stream);
+                    listener.arrived(new OffloadedSocket(this, id, stream, accept.peerUri()));
                 }
                 case VsockFrame.OP_RECVFROM -> {
                     PayloadReader.Datagram datagram = PayloadReader.recvFrom(buffer, offset, length);
@@ -301,7 +336,10 @@ public final class GuestClient implements AutoCloseable, Session.Endpoint {
             return stream.out();
         }
 
-        /** The host socket's own address, as the destination sees the connection. */
+        /**
+         * For a connected socket the host socket's own address, as the destination sees the connection;
+         * for an accepted one, the peer's address.
+         */
         public String localUri() {
             return localUri;
         }
@@ -309,6 +347,54 @@ public final class GuestClient implements AutoCloseable, Session.Endpoint {
         @Override
         public void close() throws IOException {
             stream.close();
+            client.close(id);
+        }
+    }
+
+    /** A listening socket on the host; {@link #accept} hands over each connection that arrived. */
+    public static final class OffloadedListener implements AutoCloseable {
+        private final GuestClient client;
+        private final int id;
+        private final String boundUri;
+        private final BlockingQueue<OffloadedSocket> arrived = new ArrayBlockingQueue<>(1024);
+
+        OffloadedListener(GuestClient client, int id, String boundUri) {
+            this.client = client;
+            this.id = id;
+            this.boundUri = boundUri;
+        }
+
+        /** Where the host listens: {@code tcp://HOST:PORT}. */
+        public String boundUri() {
+            return boundUri;
+        }
+
+        void arrived(OffloadedSocket socket) {
+            if (!arrived.offer(socket)) {
+                try {
+                    socket.close(); // more waiting than any backlog: refuse, as a full kernel queue would
+                } catch (IOException e) {
+                    // the session is gone
+                }
+            }
+        }
+
+        /** The next connection, or null after {@code timeoutMillis}; its {@link OffloadedSocket#localUri()} is the peer's URI. */
+        public OffloadedSocket accept(long timeoutMillis) throws IOException {
+            try {
+                OffloadedSocket socket = arrived.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+                if (socket == null && !client.isOpen()) {
+                    throw new IOException("the session ended");
+                }
+                return socket;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted");
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
             client.close(id);
         }
     }

@@ -140,7 +140,7 @@ public final class Socks5Front implements AutoCloseable {
             switch (command) {
                 case CONNECT -> connect(client, in, out, host, port);
                 case UDP_ASSOCIATE -> associate(client, in, out);
-                case BIND -> reply(out, REPLY_COMMAND_NOT_SUPPORTED, null);
+                case BIND -> bind(client, in, out, host, port);
                 default -> reply(out, REPLY_COMMAND_NOT_SUPPORTED, null);
             }
         } catch (EOFException e) {
@@ -187,6 +187,47 @@ public final class Socks5Front implements AutoCloseable {
         try (local) {
             relay(client, in, out, local.getInputStream(), local.getOutputStream(), local);
         }
+    }
+
+    /** How long a SOCKS BIND waits for its one incoming connection (RFC 1928 leaves it to the server). */
+    private static final long BIND_WAIT_MILLIS = 120_000;
+
+    /**
+     * BIND (RFC 1928): a listening socket for one incoming connection, on the host when offloaded.
+     * The first reply names where it listens, the second the peer that connected; then the two relay.
+     * The request's address names the peer the client expects; it only decides offload or not.
+     */
+    private void bind(Socket client, InputStream in, OutputStream out, String expectedHost, int expectedPort) throws IOException {
+        GuestClient device = rules.offloads("tcp://" + expectedHost + ":" + expectedPort) ? clients.get() : null;
+        if (device == null) {
+            reply(out, REPLY_COMMAND_NOT_SUPPORTED, null); // BIND through the guest's own stack is not offered
+            return;
+        }
+        try (GuestClient.OffloadedListener listener = device.listen("tcp://0.0.0.0:0", 1)) {
+            counters.offloaded.increment();
+            reply(out, REPLY_OK, uriAddress(listener.boundUri()));
+            GuestClient.OffloadedSocket accepted = listener.accept(BIND_WAIT_MILLIS);
+            if (accepted == null) {
+                reply(out, REPLY_TTL_EXPIRED, null);
+                return;
+            }
+            reply(out, REPLY_OK, uriAddress(accepted.localUri()));
+            relay(client, in, out, accepted.in(), accepted.out(), accepted);
+        } catch (OffloadException e) {
+            if (e.denied()) {
+                counters.denied.increment();
+            }
+            reply(out, e.denied() ? REPLY_NOT_ALLOWED : REPLY_FAILURE, null);
+        }
+    }
+
+    /** {@code tcp://HOST:PORT} with a literal HOST as a socket address. */
+    private static InetSocketAddress uriAddress(String uri) throws IOException {
+        String rest = uri.substring(uri.indexOf("://") + 3);
+        int colon = rest.lastIndexOf(':');
+        String host = rest.substring(0, colon);
+        return new InetSocketAddress(InetAddress.getByName(host.startsWith("[") ? host.substring(1, host.length() - 1) : host),
+                Integer.parseInt(rest.substring(colon + 1)));
     }
 
     /** Copies both ways until both directions ended; half-closes follow through. */

@@ -12,6 +12,7 @@ public final class HostCounters {
     final LongAdder socketsCreated = new LongAdder();
     final LongAdder connects = new LongAdder();
     final LongAdder connectFailures = new LongAdder();
+    final LongAdder accepts = new LongAdder();
     final LongAdder bytesToGuest = new LongAdder();
     final LongAdder bytesFromGuest = new LongAdder();
     final LongAdder datagramsOut = new LongAdder();
@@ -33,6 +34,7 @@ public final class HostCounters {
         values.put("sockets_created", socketsCreated.sum());
         values.put("connects", connects.sum());
         values.put("connect_failures", connectFailures.sum());
+        values.put("accepts", accepts.sum());
         values.put("bytes_to_guest", bytesToGuest.sum());
         values.put("bytes_from_guest", bytesFromGuest.sum());
         values.put("datagrams_out", datagramsOut.sum());

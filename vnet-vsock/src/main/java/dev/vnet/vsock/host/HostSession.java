@@ -63,6 +63,8 @@ public final class HostSession implements Session.Endpoint {
         }
     });
     private volatile boolean helloSeen;
+    /** Sockets the host creates (accepted connections) have even ids, the guest's odd ones. */
+    private final java.util.concurrent.atomic.AtomicInteger nextHostSocketId = new java.util.concurrent.atomic.AtomicInteger(2);
 
     public HostSession(String vm, SocketMapper mapper, HostCounters counters) {
         this.vm = vm;
@@ -75,6 +77,7 @@ public final class HostSession implements Session.Endpoint {
         final int id;
         final int type;
         volatile Socket tcp;
+        volatile java.net.ServerSocket listener;
         volatile SocketStream stream;
         volatile DatagramSocket udp;
         volatile HttpProxy http;
@@ -122,7 +125,8 @@ public final class HostSession implements Session.Endpoint {
                 case VsockFrame.OP_POLL -> poll(session, id, request, PayloadReader.poll(buffer, offset, length));
                 case VsockFrame.OP_SETSOCKOPT -> setOption(session, id, request, PayloadReader.setSockOpt(buffer, offset, length));
                 case VsockFrame.OP_GETSOCKOPT -> getOption(session, id, request, PayloadReader.getSockOpt(buffer, offset, length));
-                case VsockFrame.OP_BIND, VsockFrame.OP_LISTEN -> reply(session, id, request, Errno.EOPNOTSUPP);
+                case VsockFrame.OP_BIND -> bind(session, id, request, PayloadReader.bind(buffer, offset, length));
+                case VsockFrame.OP_LISTEN -> listen(session, id, request, PayloadReader.listen(buffer, offset, length));
                 case VsockFrame.OP_GOODBYE -> session.close();
                 default -> violation(session, "unexpected_op", "op " + VsockFrame.opName(op) + " is not for the host");
             }
@@ -179,6 +183,95 @@ public final class HostSession implements Session.Endpoint {
             return null;
         }
         return decision;
+    }
+
+    /**
+     * BIND: a listening socket on the host for the guest. The host binds first (port 0 means any port)
+     * and then asks the VM's policy about {@code tcp://HOST:BOUND_PORT}, so a rule names the port a
+     * listener really has; a denial closes it again. Rewrites do not apply to where a VM listens.
+     */
+    private void bind(Session session, int id, int request, String uriText) {
+        HostSocket socket = sockets.get(id);
+        if (socket == null) {
+            reply(session, id, request, Errno.EBADF);
+            return;
+        }
+        if (socket.type != VsockFrame.SOCKET_TYPE_STREAM || socket.tcp != null || socket.connecting || socket.listener != null) {
+            reply(session, id, request, Errno.EINVAL);
+            return;
+        }
+        String host;
+        int port;
+        try {
+            if (!uriText.startsWith("tcp://") || uriText.lastIndexOf(':') < "tcp://".length()) {
+                throw new IllegalArgumentException(uriText);
+            }
+            host = unbracket(uriText.substring("tcp://".length(), uriText.lastIndexOf(':')));
+            port = Integer.parseInt(uriText.substring(uriText.lastIndexOf(':') + 1));
+            if (port < 0 || port > 65_535) {
+                throw new IllegalArgumentException(uriText);
+            }
+        } catch (IllegalArgumentException e) {
+            reply(session, id, request, Errno.EINVAL);
+            return;
+        }
+        java.net.ServerSocket listener;
+        try {
+            listener = new java.net.ServerSocket();
+            listener.setReuseAddress(true);
+            listener.bind(new InetSocketAddress(InetAddress.getByName(host), port));
+        } catch (IOException e) {
+            reply(session, id, request, Errno.of(e));
+            return;
+        }
+        String bound = SocketUri.tcp(address(listener.getInetAddress()), listener.getLocalPort()).toString();
+        Decision decision = mapper.map(vm, SocketUri.parse(bound));
+        if (!decision.allowed()) {
+            try {
+                listener.close();
+            } catch (IOException e) {
+                // closing
+            }
+            reply(session, id, request, Errno.EACCES);
+            return;
+        }
+        socket.listener = listener;
+        session.outbox().send(VsockFrame.HEADER_LENGTH + 4 + FrameOutbox.room(bound),
+                (b, at) -> FrameWriter.bindReply(b, at, id, request, bound));
+    }
+
+    /** LISTEN: accepts connections to the bound socket; each becomes a new socket of the host's (even ids) and an ACCEPT. */
+    private void listen(Session session, int id, int request, long backlog) {
+        HostSocket socket = sockets.get(id);
+        if (socket == null || socket.listener == null) {
+            reply(session, id, request, socket == null ? Errno.EBADF : Errno.EINVAL);
+            return;
+        }
+        java.net.ServerSocket listener = socket.listener;
+        reply(session, id, request, Errno.OK);
+        Thread.ofVirtual().name("vsock-" + vm + "-accept-" + id).start(() -> {
+            while (!listener.isClosed()) {
+                Socket accepted;
+                try {
+                    accepted = listener.accept();
+                    accepted.setTcpNoDelay(true);
+                } catch (IOException e) {
+                    return; // the guest closed the listening socket
+                }
+                int childId = nextHostSocketId.getAndAdd(2);
+                HostSocket child = new HostSocket(childId, VsockFrame.SOCKET_TYPE_STREAM);
+                child.tcp = accepted;
+                child.peer = SocketUri.tcp(address(accepted.getInetAddress()), accepted.getPort());
+                SocketStream stream = new SocketStream(session, childId, SocketStream.DEFAULT_WINDOW, SocketStream.DEFAULT_WINDOW);
+                child.stream = stream;
+                sockets.put(childId, child);
+                counters.accepts.increment();
+                String peer = child.peer.toString();
+                session.outbox().send(VsockFrame.HEADER_LENGTH + 8 + FrameOutbox.room(peer),
+                        (b, at) -> FrameWriter.accept(b, at, childId, id, stream.window(), peer));
+                relay(session, child, accepted, stream);
+            }
+        });
     }
 
     private void connect(Session session, int id, int request, String uriText) {
@@ -498,6 +591,13 @@ public final class HostSession implements Session.Endpoint {
     private static void release(HostSocket socket) {
         if (socket.stream != null) {
             socket.stream.close();
+        }
+        if (socket.listener != null) {
+            try {
+                socket.listener.close();
+            } catch (IOException e) {
+                // closing
+            }
         }
         closeQuietly(socket.tcp);
         if (socket.http != null) {

@@ -269,6 +269,36 @@ class OffloadSessionTest {
         }
     }
 
+    @Test
+    void aListeningSocketOnTheHostHandsEachConnectionToTheGuest() throws Exception {
+        SocketMapper listening = new SocketMapper(new VmPolicies(List.of(VmPolicy.parse(
+                "{\"vm\": \"vm3\", \"default\": \"deny\", \"acl\": [{\"allow\": \"tcp://127\\\\.0\\\\.0\\\\.1:\\\\d+\"}]}",
+                "vm3.json"))));
+        SessionAddress third = new SessionAddress.AbstractUnix("vnet-test-" + ThreadLocalRandom.current().nextLong(Long.MAX_VALUE));
+        closeable.add(HostDevice.at("vm3", third, listening, counters));
+        GuestClient client = GuestClient.connect(third, "listener");
+        closeable.add(client);
+        assertThatThrownBy(() -> client.listen("tcp://0.0.0.0:0", 4)).isInstanceOfSatisfying(OffloadException.class,
+                e -> assertThat(e.denied()).as("only loopback listeners are allowed").isTrue());
+        try (GuestClient.OffloadedListener listener = client.listen("tcp://127.0.0.1:0", 4)) {
+            int port = Integer.parseInt(listener.boundUri().substring(listener.boundUri().lastIndexOf(':') + 1));
+            assertThat(listener.boundUri()).isEqualTo("tcp://127.0.0.1:" + port);
+            for (int i = 0; i < 3; i++) {
+                try (Socket outside = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                    GuestClient.OffloadedSocket accepted = listener.accept(5_000);
+                    assertThat(accepted).isNotNull();
+                    assertThat(accepted.localUri()).isEqualTo("tcp://127.0.0.1:" + outside.getLocalPort());
+                    outside.getOutputStream().write(("hello " + i + "\n").getBytes(StandardCharsets.UTF_8));
+                    byte[] line = accepted.in().readNBytes(8);
+                    accepted.out().write(line);
+                    assertThat(outside.getInputStream().readNBytes(8)).isEqualTo(("hello " + i + "\n").getBytes(StandardCharsets.UTF_8));
+                    accepted.close();
+                }
+            }
+        }
+        assertThat(counters.snapshot()).containsEntry("accepts", 3L);
+    }
+
     /** Sends {@code bytes} on a fresh session and returns the reason of the GOODBYE that came back. */
     private String goodbyeAfter(ByteBuffer bytes) throws IOException {
         try (SessionSocket socket = SessionSockets.connect(address)) {
