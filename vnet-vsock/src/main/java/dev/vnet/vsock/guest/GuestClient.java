@@ -344,10 +344,73 @@ public final class GuestClient implements AutoCloseable, Session.Endpoint {
             return localUri;
         }
 
+        /** GETSOCKNAME: the host socket's address as the host sees it now. */
+        public String socketName() throws IOException {
+            Reply reply = client.check(client.request(VsockFrame.OP_GETSOCKNAME, VsockFrame.HEADER_LENGTH,
+                    (b, at, request) -> FrameWriter.getSockName(b, at, id, request)), "GETSOCKNAME");
+            return client.read(() -> PayloadReader.sockNameReply(reply.payload(), 0, reply.length()));
+        }
+
+        /** GETPEERNAME: the destination (or, for an accepted socket, the peer) as a URI. */
+        public String peerName() throws IOException {
+            Reply reply = client.check(client.request(VsockFrame.OP_GETPEERNAME, VsockFrame.HEADER_LENGTH,
+                    (b, at, request) -> FrameWriter.getPeerName(b, at, id, request)), "GETPEERNAME");
+            return client.read(() -> PayloadReader.peerNameReply(reply.payload(), 0, reply.length()));
+        }
+
+        /** SETSOCKOPT on the host socket: an {@code OPTION_*} of {@link VsockFrame}. */
+        public void setOption(int option, int value) throws IOException {
+            client.check(client.request(VsockFrame.OP_SETSOCKOPT, VsockFrame.HEADER_LENGTH + 6,
+                    (b, at, request) -> FrameWriter.setSockOpt(b, at, id, request, option, value)), "SETSOCKOPT " + option);
+        }
+
+        /** GETSOCKOPT of the host socket. */
+        public int option(int option) throws IOException {
+            Reply reply = client.check(client.request(VsockFrame.OP_GETSOCKOPT, VsockFrame.HEADER_LENGTH + 2,
+                    (b, at, request) -> FrameWriter.getSockOpt(b, at, id, request, option)), "GETSOCKOPT " + option);
+            return client.read(() -> PayloadReader.getSockOptReply(reply.payload(), 0, reply.length()));
+        }
+
+        /**
+         * POLL: which of {@code events} ({@code POLL_*}) hold for the socket. Input readiness is known
+         * here (data the host sent waits in this socket's buffer); the rest the host answers.
+         */
+        public int poll(int events) throws IOException {
+            Reply reply = client.check(client.request(VsockFrame.OP_POLL, VsockFrame.HEADER_LENGTH + 2,
+                    (b, at, request) -> FrameWriter.poll(b, at, id, request, events)), "POLL");
+            int revents = client.read(() -> PayloadReader.pollReply(reply.payload(), 0, reply.length()));
+            if ((events & VsockFrame.POLL_IN) != 0 && stream.hasBufferedInput()) {
+                revents |= VsockFrame.POLL_IN;
+            }
+            return revents;
+        }
+
+        /** SHUTDOWN(write): the destination reads to its end; this socket still reads. */
+        public void shutdownOutput() throws IOException {
+            stream.out().close();
+        }
+
+        /** SHUTDOWN(read): the host stops reading the destination for this socket. */
+        public void shutdownInput() throws IOException {
+            client.check(client.request(VsockFrame.OP_SHUTDOWN, VsockFrame.HEADER_LENGTH + 1,
+                    (b, at, request) -> FrameWriter.shutdown(b, at, id, request, VsockFrame.SHUTDOWN_READ)), "SHUTDOWN");
+            stream.peerShutdown();
+        }
+
         @Override
         public void close() throws IOException {
             stream.close();
             client.close(id);
+        }
+    }
+
+    /** Reads a reply's data; a malformed one ends the session (the host broke the protocol). */
+    private <T> T read(java.util.function.Supplier<T> reader) throws IOException {
+        try {
+            return reader.get();
+        } catch (MalformedPayloadException e) {
+            session.violation("malformed payload: " + e.getMessage());
+            throw new IOException("the host's reply is malformed: " + e.getMessage());
         }
     }
 

@@ -152,6 +152,33 @@ class OffloadSessionTest {
     }
 
     @Test
+    void socketNamesOptionsPollAndHalfClosesWorkOnTheHostSocket() throws Exception {
+        GuestClient client = guest();
+        try (GuestClient.OffloadedSocket socket = client.connect("tcp://127.0.0.1:" + echoPort)) {
+            assertThat(socket.peerName()).isEqualTo("tcp://127.0.0.1:" + echoPort);
+            assertThat(socket.socketName()).isEqualTo(socket.localUri());
+            assertThat(socket.option(VsockFrame.OPTION_TCP_NODELAY)).as("the host connects with TCP_NODELAY").isEqualTo(1);
+            socket.setOption(VsockFrame.OPTION_TCP_NODELAY, 0);
+            assertThat(socket.option(VsockFrame.OPTION_TCP_NODELAY)).isZero();
+            socket.setOption(VsockFrame.OPTION_SO_KEEPALIVE, 1);
+            assertThat(socket.option(VsockFrame.OPTION_SO_KEEPALIVE)).isEqualTo(1);
+            assertThatThrownBy(() -> socket.option(99)).isInstanceOfSatisfying(OffloadException.class,
+                    e -> assertThat(e.errno()).isEqualTo(Errno.ENOPROTOOPT));
+            assertThat(socket.poll(VsockFrame.POLL_IN | VsockFrame.POLL_OUT)).as("nothing to read yet, room to write")
+                    .isEqualTo(VsockFrame.POLL_OUT);
+            socket.out().write("x".getBytes(StandardCharsets.UTF_8));
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while ((socket.poll(VsockFrame.POLL_IN) & VsockFrame.POLL_IN) == 0) {
+                assertThat(System.nanoTime()).as("the echo arrives").isLessThan(deadline);
+                Thread.sleep(10);
+            }
+            assertThat(socket.in().read()).isEqualTo('x');
+            socket.shutdownOutput(); // the echo server sees the end, and ends its side in turn
+            assertThat(socket.in().read()).isEqualTo(-1);
+        }
+    }
+
+    @Test
     void aStalledReaderStopsOnlyItsOwnSocketWhileOthersFlow() throws Exception {
         GuestClient client = guest();
         GuestClient.OffloadedSocket stalled = client.connect("tcp://127.0.0.1:" + firehosePort);
