@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Network-byte-order accessors shared by every codec in this package.
+ * Network-byte-order accessors shared by every codec of vnet-wire (this package and its sub-packages).
  *
  * <p>Every read and write is absolute (the buffer's position and limit are never touched) and
  * big-endian whatever {@link ByteBuffer#order()} says. We use the buffer's own wide accessors and
@@ -19,21 +19,21 @@ import java.nio.ByteOrder;
  * against the limit, not the capacity, because absolute {@link ByteBuffer} access throws beyond the
  * limit.
  */
-final class Bytes {
+public final class Bytes {
     private Bytes() {
     }
 
     /** True when {@code [offset, offset + length)} lies inside {@code [0, limit)}; never throws. */
-    static boolean fits(ByteBuffer buffer, int offset, int length) {
+    public static boolean fits(ByteBuffer buffer, int offset, int length) {
         // offset <= limit - length cannot overflow because limit and length are both non-negative.
         return buffer != null && offset >= 0 && length >= 0 && offset <= buffer.limit() - length;
     }
 
-    static int u8(ByteBuffer buffer, int index) {
+    public static int u8(ByteBuffer buffer, int index) {
         return buffer.get(index) & 0xFF;
     }
 
-    static int u16(ByteBuffer buffer, int index) {
+    public static int u16(ByteBuffer buffer, int index) {
         short value = buffer.getShort(index);
         if (buffer.order() != ByteOrder.BIG_ENDIAN) {
             value = Short.reverseBytes(value);
@@ -41,34 +41,34 @@ final class Bytes {
         return value & 0xFFFF;
     }
 
-    static int i32(ByteBuffer buffer, int index) {
+    public static int i32(ByteBuffer buffer, int index) {
         int value = buffer.getInt(index);
         return buffer.order() == ByteOrder.BIG_ENDIAN ? value : Integer.reverseBytes(value);
     }
 
-    static long u32(ByteBuffer buffer, int index) {
+    public static long u32(ByteBuffer buffer, int index) {
         return i32(buffer, index) & 0xFFFF_FFFFL;
     }
 
-    static void put8(ByteBuffer buffer, int index, int value) {
+    public static void put8(ByteBuffer buffer, int index, int value) {
         buffer.put(index, (byte) value);
     }
 
-    static void put16(ByteBuffer buffer, int index, int value) {
+    public static void put16(ByteBuffer buffer, int index, int value) {
         short v = (short) value;
         buffer.putShort(index, buffer.order() == ByteOrder.BIG_ENDIAN ? v : Short.reverseBytes(v));
     }
 
-    static void put32(ByteBuffer buffer, int index, int value) {
+    public static void put32(ByteBuffer buffer, int index, int value) {
         buffer.putInt(index, buffer.order() == ByteOrder.BIG_ENDIAN ? value : Integer.reverseBytes(value));
     }
 
-    static long i64(ByteBuffer buffer, int index) {
+    public static long i64(ByteBuffer buffer, int index) {
         long value = buffer.getLong(index);
         return buffer.order() == ByteOrder.BIG_ENDIAN ? value : Long.reverseBytes(value);
     }
 
-    static void put64(ByteBuffer buffer, int index, long value) {
+    public static void put64(ByteBuffer buffer, int index, long value) {
         buffer.putLong(index, buffer.order() == ByteOrder.BIG_ENDIAN ? value : Long.reverseBytes(value));
     }
 }

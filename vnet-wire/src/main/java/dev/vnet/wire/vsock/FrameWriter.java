@@ -1,5 +1,7 @@
 package dev.vnet.wire.vsock;
 
+import dev.vnet.wire.Bytes;
+
 import static dev.vnet.wire.vsock.VsockFrame.*;
 
 import java.nio.ByteBuffer;
@@ -34,8 +36,8 @@ public final class FrameWriter {
         checkU32(maxPayload, "max payload");
         int payload = 2 + 4 + strLength(guestName, "guest name");
         int index = writeHeader(buffer, offset, OP_HELLO, 0, SESSION_SOCKET_ID, requestId, payload);
-        NetworkOrder.put16(buffer, index, version);
-        NetworkOrder.put32(buffer, index + 2, (int) maxPayload);
+        Bytes.put16(buffer, index, version);
+        Bytes.put32(buffer, index + 2, (int) maxPayload);
         return putStr(buffer, index + 6, guestName);
     }
 
@@ -43,15 +45,15 @@ public final class FrameWriter {
         checkU16(version, "version");
         checkU32(maxPayload, "max payload");
         int index = okReply(buffer, offset, SESSION_SOCKET_ID, requestId, 2 + 4);
-        NetworkOrder.put16(buffer, index, version);
-        NetworkOrder.put32(buffer, index + 2, (int) maxPayload);
+        Bytes.put16(buffer, index, version);
+        Bytes.put32(buffer, index + 2, (int) maxPayload);
         return index + 6;
     }
 
     /** A reply that carries no data: {@link VsockFrame#STATUS_OK} for a request that has none, or an errno. */
     public static int reply(ByteBuffer buffer, int offset, int socketId, int requestId, int status) {
         int index = writeHeader(buffer, offset, OP_REPLY, 0, socketId, requestId, STATUS_LENGTH);
-        NetworkOrder.put32(buffer, index, status);
+        Bytes.put32(buffer, index, status);
         return index + STATUS_LENGTH;
     }
 
@@ -59,8 +61,8 @@ public final class FrameWriter {
         checkU8(type, "type");
         checkU8(family, "family");
         int index = writeHeader(buffer, offset, OP_CREATE, 0, socketId, requestId, 2);
-        NetworkOrder.put8(buffer, index, type);
-        NetworkOrder.put8(buffer, index + 1, family);
+        Bytes.put8(buffer, index, type);
+        Bytes.put8(buffer, index + 1, family);
         return index + 2;
     }
 
@@ -72,7 +74,7 @@ public final class FrameWriter {
                                    String localUri) {
         checkU32(initialCredit, "initial credit");
         int index = okReply(buffer, offset, socketId, requestId, 4 + strLength(localUri, "local URI"));
-        NetworkOrder.put32(buffer, index, (int) initialCredit);
+        Bytes.put32(buffer, index, (int) initialCredit);
         return putStr(buffer, index + 4, localUri);
     }
 
@@ -96,8 +98,8 @@ public final class FrameWriter {
         checkU32(initialCredit, "initial credit");
         int payload = 4 + 4 + strLength(peerUri, "peer URI");
         int index = writeHeader(buffer, offset, OP_ACCEPT, 0, newSocketId, NO_REQUEST_ID, payload);
-        NetworkOrder.put32(buffer, index, listeningSocketId);
-        NetworkOrder.put32(buffer, index + 4, (int) initialCredit);
+        Bytes.put32(buffer, index, listeningSocketId);
+        Bytes.put32(buffer, index + 4, (int) initialCredit);
         return putStr(buffer, index + 8, peerUri);
     }
 
@@ -131,7 +133,7 @@ public final class FrameWriter {
     public static int shutdown(ByteBuffer buffer, int offset, int socketId, int requestId, int how) {
         checkU8(how, "how");
         int index = writeHeader(buffer, offset, OP_SHUTDOWN, 0, socketId, requestId, 1);
-        NetworkOrder.put8(buffer, index, how);
+        Bytes.put8(buffer, index, how);
         return index + 1;
     }
 
@@ -163,8 +165,8 @@ public final class FrameWriter {
     public static int setSockOpt(ByteBuffer buffer, int offset, int socketId, int requestId, int option, int value) {
         checkU16(option, "option");
         int index = writeHeader(buffer, offset, OP_SETSOCKOPT, 0, socketId, requestId, 2 + 4);
-        NetworkOrder.put16(buffer, index, option);
-        NetworkOrder.put32(buffer, index + 2, value);
+        Bytes.put16(buffer, index, option);
+        Bytes.put32(buffer, index + 2, value);
         return index + 6;
     }
 
@@ -174,7 +176,7 @@ public final class FrameWriter {
 
     public static int getSockOptReply(ByteBuffer buffer, int offset, int socketId, int requestId, int value) {
         int index = okReply(buffer, offset, socketId, requestId, 4);
-        NetworkOrder.put32(buffer, index, value);
+        Bytes.put32(buffer, index, value);
         return index + 4;
     }
 
@@ -186,7 +188,7 @@ public final class FrameWriter {
     public static int pollReply(ByteBuffer buffer, int offset, int socketId, int requestId, int revents) {
         checkU16(revents, "revents");
         int index = okReply(buffer, offset, socketId, requestId, 2);
-        NetworkOrder.put16(buffer, index, revents);
+        Bytes.put16(buffer, index, revents);
         return index + 2;
     }
 
@@ -215,10 +217,10 @@ public final class FrameWriter {
             payload += 1 + length;
         }
         int index = okReply(buffer, offset, SESSION_SOCKET_ID, requestId, payload);
-        NetworkOrder.put16(buffer, index, addresses.size());
+        Bytes.put16(buffer, index, addresses.size());
         index += 2;
         for (byte[] address : addresses) {
-            NetworkOrder.put8(buffer, index, address.length == 4 ? FAMILY_IPV4 : FAMILY_IPV6);
+            Bytes.put8(buffer, index, address.length == 4 ? FAMILY_IPV4 : FAMILY_IPV6);
             buffer.put(index + 1, address);
             index += 1 + address.length;
         }
@@ -229,13 +231,13 @@ public final class FrameWriter {
     public static int goodbye(ByteBuffer buffer, int offset, int status, String reason) {
         int index = writeHeader(buffer, offset, OP_GOODBYE, 0, SESSION_SOCKET_ID, NO_REQUEST_ID,
             4 + strLength(reason, "reason"));
-        NetworkOrder.put32(buffer, index, status);
+        Bytes.put32(buffer, index, status);
         return putStr(buffer, index + 4, reason);
     }
 
     private static int okReply(ByteBuffer buffer, int offset, int socketId, int requestId, int dataLength) {
         int index = writeHeader(buffer, offset, OP_REPLY, 0, socketId, requestId, STATUS_LENGTH + dataLength);
-        NetworkOrder.put32(buffer, index, STATUS_OK);
+        Bytes.put32(buffer, index, STATUS_OK);
         return index + STATUS_LENGTH;
     }
 
@@ -249,13 +251,13 @@ public final class FrameWriter {
                                 String field) {
         checkU16(value, field);
         int index = writeHeader(buffer, offset, op, 0, socketId, requestId, 2);
-        NetworkOrder.put16(buffer, index, value);
+        Bytes.put16(buffer, index, value);
         return index + 2;
     }
 
     private static int u32Frame(ByteBuffer buffer, int offset, int op, int socketId, int requestId, int value) {
         int index = writeHeader(buffer, offset, op, 0, socketId, requestId, 4);
-        NetworkOrder.put32(buffer, index, value);
+        Bytes.put32(buffer, index, value);
         return index + 4;
     }
 
@@ -321,7 +323,7 @@ public final class FrameWriter {
                 buffer.put(at++, (byte) (0x80 | c & 0x3F));
             }
         }
-        NetworkOrder.put16(buffer, index, at - start);
+        Bytes.put16(buffer, index, at - start);
         return at;
     }
 

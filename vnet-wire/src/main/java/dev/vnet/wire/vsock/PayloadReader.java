@@ -1,5 +1,7 @@
 package dev.vnet.wire.vsock;
 
+import dev.vnet.wire.Bytes;
+
 import static dev.vnet.wire.vsock.VsockFrame.*;
 
 import java.nio.ByteBuffer;
@@ -234,7 +236,7 @@ public final class PayloadReader {
                 length < 4 ? "is truncated: needs 4 bytes, " + length + " left" : "has " + byteCount(length - 4)
                     + " after its last field");
         }
-        return NetworkOrder.u32(buffer, offset);
+        return Bytes.u32(buffer, offset);
     }
 
     /** The {@code dns://NAME} URI to resolve. */
@@ -310,19 +312,19 @@ public final class PayloadReader {
 
         int u8(String field) {
             need(1, field);
-            return NetworkOrder.u8(buffer, index++);
+            return Bytes.u8(buffer, index++);
         }
 
         int u16(String field) {
             need(2, field);
-            int value = NetworkOrder.u16(buffer, index);
+            int value = Bytes.u16(buffer, index);
             index += 2;
             return value;
         }
 
         int i32(String field) {
             need(4, field);
-            int value = NetworkOrder.i32(buffer, index);
+            int value = Bytes.i32(buffer, index);
             index += 4;
             return value;
         }
@@ -343,7 +345,7 @@ public final class PayloadReader {
             if (end - index < 2) {
                 throw fail(field, "length is truncated: needs 2 bytes, " + (end - index) + " left");
             }
-            int length = NetworkOrder.u16(buffer, index);
+            int length = Bytes.u16(buffer, index);
             index += 2;
             if (length > end - index) {
                 throw fail(field, "declares " + byteCount(length) + ", only " + (end - index) + " left");

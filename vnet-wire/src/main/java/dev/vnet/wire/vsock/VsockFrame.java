@@ -1,5 +1,7 @@
 package dev.vnet.wire.vsock;
 
+import dev.vnet.wire.Bytes;
+
 import java.nio.ByteBuffer;
 
 /**
@@ -161,22 +163,22 @@ public final class VsockFrame {
      */
     public Outcome wrap(ByteBuffer buffer, int offset, int available) {
         detach();
-        if (!NetworkOrder.fits(buffer, offset, available)) {
+        if (!Bytes.fits(buffer, offset, available)) {
             return malformed(Defect.OUTSIDE_BUFFER, 0, 0);
         }
         if (available > VERSION_OFFSET) {
-            int version = NetworkOrder.u8(buffer, offset + VERSION_OFFSET);
+            int version = Bytes.u8(buffer, offset + VERSION_OFFSET);
             if (version != VERSION) {
                 return malformed(Defect.VERSION, version, 0);
             }
         }
         if (available > OP_OFFSET) {
-            int op = NetworkOrder.u8(buffer, offset + OP_OFFSET);
+            int op = Bytes.u8(buffer, offset + OP_OFFSET);
             if (!isKnownOp(op)) {
                 return malformed(Defect.OP, op, op);
             }
             if (available >= FLAGS_OFFSET + 2) {
-                int flags = NetworkOrder.u16(buffer, offset + FLAGS_OFFSET);
+                int flags = Bytes.u16(buffer, offset + FLAGS_OFFSET);
                 if ((flags & ~DEFINED_FLAGS) != 0) {
                     return malformed(Defect.FLAGS, flags, op);
                 }
@@ -185,9 +187,9 @@ public final class VsockFrame {
         if (available < HEADER_LENGTH) {
             return Outcome.PARTIAL_HEADER;
         }
-        long payloadLength = NetworkOrder.u32(buffer, offset + PAYLOAD_LENGTH_OFFSET);
+        long payloadLength = Bytes.u32(buffer, offset + PAYLOAD_LENGTH_OFFSET);
         if (payloadLength > MAX_PAYLOAD) {
-            return malformed(Defect.PAYLOAD_LENGTH, payloadLength, NetworkOrder.u8(buffer, offset + OP_OFFSET));
+            return malformed(Defect.PAYLOAD_LENGTH, payloadLength, Bytes.u8(buffer, offset + OP_OFFSET));
         }
         this.buffer = buffer;
         this.offset = offset;
@@ -244,24 +246,24 @@ public final class VsockFrame {
     }
 
     public int op() {
-        return NetworkOrder.u8(buffer, offset + OP_OFFSET);
+        return Bytes.u8(buffer, offset + OP_OFFSET);
     }
 
     public int flags() {
-        return NetworkOrder.u16(buffer, offset + FLAGS_OFFSET);
+        return Bytes.u16(buffer, offset + FLAGS_OFFSET);
     }
 
     public int socketId() {
-        return NetworkOrder.i32(buffer, offset + SOCKET_ID_OFFSET);
+        return Bytes.i32(buffer, offset + SOCKET_ID_OFFSET);
     }
 
     public int requestId() {
-        return NetworkOrder.i32(buffer, offset + REQUEST_ID_OFFSET);
+        return Bytes.i32(buffer, offset + REQUEST_ID_OFFSET);
     }
 
     /** At most {@link #MAX_PAYLOAD}, so an {@code int}. */
     public int payloadLength() {
-        return NetworkOrder.i32(buffer, offset + PAYLOAD_LENGTH_OFFSET);
+        return Bytes.i32(buffer, offset + PAYLOAD_LENGTH_OFFSET);
     }
 
     /** Absolute index of the payload's first byte. */
@@ -299,12 +301,12 @@ public final class VsockFrame {
             throw new IllegalArgumentException(opName(op) + " payload length " + payloadLength + " is outside [0, "
                 + MAX_PAYLOAD + "]");
         }
-        NetworkOrder.put8(buffer, offset + VERSION_OFFSET, VERSION);
-        NetworkOrder.put8(buffer, offset + OP_OFFSET, op);
-        NetworkOrder.put16(buffer, offset + FLAGS_OFFSET, flags);
-        NetworkOrder.put32(buffer, offset + SOCKET_ID_OFFSET, socketId);
-        NetworkOrder.put32(buffer, offset + REQUEST_ID_OFFSET, requestId);
-        NetworkOrder.put32(buffer, offset + PAYLOAD_LENGTH_OFFSET, payloadLength);
+        Bytes.put8(buffer, offset + VERSION_OFFSET, VERSION);
+        Bytes.put8(buffer, offset + OP_OFFSET, op);
+        Bytes.put16(buffer, offset + FLAGS_OFFSET, flags);
+        Bytes.put32(buffer, offset + SOCKET_ID_OFFSET, socketId);
+        Bytes.put32(buffer, offset + REQUEST_ID_OFFSET, requestId);
+        Bytes.put32(buffer, offset + PAYLOAD_LENGTH_OFFSET, payloadLength);
         return offset + HEADER_LENGTH;
     }
 }

@@ -1,5 +1,7 @@
 package dev.vnet.wire.vsock;
 
+import dev.vnet.wire.Bytes;
+
 import static dev.vnet.wire.vsock.VsockFrame.HEADER_LENGTH;
 import static dev.vnet.wire.vsock.VsockFrame.MAX_PAYLOAD;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -19,7 +21,7 @@ class VsockFrameTest {
 
     @ParameterizedTest
     @EnumSource(Shape.class)
-    void readsTheHeaderItWroteInNetworkOrder(Shape shape) {
+    void readsTheHeaderItWroteInBytes(Shape shape) {
         ByteBuffer buffer = shape.allocate(64);
         int payloadIndex = VsockFrame.writeHeader(buffer, OFFSET, VsockFrame.OP_CONNECT, 0, 0x8000_0001, 0xFFFF_FFFE, 20);
 
