@@ -53,6 +53,7 @@ public final class Socks5Front implements AutoCloseable {
     static final int REPLY_COMMAND_NOT_SUPPORTED = 7;
     static final int REPLY_ADDRESS_NOT_SUPPORTED = 8;
     private static final int LOCAL_CONNECT_TIMEOUT_MS = 5_000;
+    private static final int RELAY_CHUNK = 32 * 1024;
 
     /** Counts of what the front did. */
     public static final class Counters {
@@ -235,14 +236,14 @@ public final class Socks5Front implements AutoCloseable {
                               OutputStream toPeer, AutoCloseable peer) {
         Thread up = Thread.ofVirtual().start(() -> {
             try {
-                fromClient.transferTo(toPeer);
+                copy(fromClient, toPeer);
                 toPeer.close(); // the client finished sending: half-close toward the destination
             } catch (IOException e) {
                 // either side went away
             }
         });
         try {
-            fromPeer.transferTo(toClient);
+            copy(fromPeer, toClient);
             client.shutdownOutput();
         } catch (IOException e) {
             // either side went away
@@ -256,6 +257,18 @@ public final class Socks5Front implements AutoCloseable {
             peer.close();
         } catch (Exception e) {
             // closing
+        }
+    }
+
+    /**
+     * Copies until the end of {@code from} in 32 KiB chunks: half a DATA frame's most, twice what
+     * {@code transferTo} uses (fewer frames and credits per byte), while a thousand relayed
+     * connections still fit a small daemon's heap (two chunks each).
+     */
+    private static void copy(InputStream from, OutputStream to) throws IOException {
+        byte[] chunk = new byte[RELAY_CHUNK];
+        for (int n = from.read(chunk); n >= 0; n = from.read(chunk)) {
+            to.write(chunk, 0, n);
         }
     }
 
