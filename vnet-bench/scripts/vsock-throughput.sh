@@ -5,7 +5,7 @@
 #   overlay  client in blue1 -> blue2's sink (10.0.0.12:5301): blue1's TCP stack, TAP, host1's agent,
 #            VNP over UDP on the underlay, host2's agent, TAP, blue2's TCP stack
 #   offload  client in blue1 -> SOCKS5 front of `vnet vsock guest` (127.0.0.1:1080) -> session over
-#            the abstract Unix socket -> blue1's device (`vnet vsock host` in host1's namespace) ->
+#            the abstract Unix socket -> blue1's device (in host1's agent, policy in the lab's vsock/) ->
 #            host1's own TCP socket -> the sink in host2's namespace (10.255.0.2:5302), on the underlay
 # Both cross the same underlay between the two host namespaces. Throughput: one TCP stream of 64 KiB
 # writes for --seconds (default 10), counted at the sender once the sink closed after reading it all;
@@ -83,7 +83,7 @@ wait_for() {
 listening() { [ -n "$(ip netns exec "$1" ss -Hltn "sport = :$2")" ]; }
 
 log "compiling the load client"
-mkdir -p "$work/classes" "$work/policy"
+mkdir -p "$work/classes"
 "$JAVA_HOME/bin/javac" -d "$work/classes" "$root/vnet-bench/src/main/java/dev/vnet/bench/VsockLoad.java"
 printf '#!/bin/sh\nexec "%s" -XX:+UseSerialGC -Xmx256m -cp "%s" dev.vnet.bench.VsockLoad "$@"\n' "$java" "$work/classes" > "$work/load"
 chmod +x "$work/load"
@@ -102,9 +102,7 @@ vms:
 YAML
 # blue1 may reach the offload sink and nothing else (the pattern is RE2, in a JSON string).
 pattern="$(sed 's/\./\\\\./g' <<<"$offload_host")"
-cat > "$work/policy/blue1.json" <<JSON
-{"vm": "blue1", "default": "deny", "acl": [{"allow": "tcp://$pattern:$offload_port"}]}
-JSON
+policy='{"vm": "blue1", "default": "deny", "acl": [{"allow": "tcp://'"$pattern:$offload_port"'"}]}'
 
 "$root/vnet" lab down "$lab" >/dev/null 2>&1 || true
 log "lab up"
@@ -113,12 +111,13 @@ timeout 300 "$root/vnet" lab up "$work/topology.yaml" >/dev/null
 log "sinks, socket offload host and guest"
 background sink-overlay ip netns exec "$v2" "$work/load" sink "$overlay_port"
 background sink-offload ip netns exec "$h2" "$work/load" sink "$offload_port"
-# The device must run in host1's namespace: its own connections leave from host1, over the underlay.
-background vsock-host nsenter --net="/run/netns/$h1" "$root/vnet" vsock host --vm "blue1=$v1" \
-  --policy-dir "$work/policy" --status-file "$work/vsock-host.json"
+# blue1's device is host1's agent's (so its own connections leave from host1, over the underlay); the
+# agent reads the VM's policy from the lab's vsock/ directory within a second.
+printf '%s\n' "$policy" > "/run/vnet/labs/$lab/vsock/blue1.json"
 wait_for "the overlay sink" listening "$v2" "$overlay_port"
 wait_for "the offload sink" listening "$h2" "$offload_port"
-wait_for "blue1's socket device" grep -q '"state":"running"' "$work/vsock-host.json"
+wait_for "blue1's socket device" grep -q '"blue1"' "/run/vnet/labs/$lab/host1.vsock.json"
+sleep 1.5 # the policy file is read once a second
 background vsock-guest ip netns exec "$v1" "$root/vnet" vsock guest --dns off --socks "127.0.0.1:$socks_port" \
   --status-file "$work/vsock-guest.json"
 wait_for "the guest's session" grep -q '"session":true' "$work/vsock-guest.json"
@@ -177,7 +176,7 @@ load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 # The offload runs must really have gone through the device: no fallback to the guest's own stack.
 sleep 1.2 # the status files are written once a second
 guest_status="$(cat "$work/vsock-guest.json")"
-host_status="$(cat "$work/vsock-host.json")"
+host_status="$(cat "/run/vnet/labs/$lab/host1.vsock.json")"
 for counter in fallbacks local failed denied; do
   if ! grep -q "\"$counter\":0[,}]" <<<"$guest_status"; then
     echo "vsock-throughput: the SOCKS5 front did not offload everything: $guest_status" >&2
@@ -242,7 +241,7 @@ if [ "$syscalls" -eq 1 ]; then
   profile overlay "agent host1=$(pid_in "$h1" " agent ")" "agent host2=$(pid_in "$h2" " agent ")" \
     "sink (blue2)=$(pid_in "$v2" "VsockLoad sink")"
   log "syscall profile: offload"
-  profile offload "vsock guest (blue1)=$(pid_in "$v1" "vsock guest")" "vsock host (host1)=$(pid_in "$h1" "vsock host")" \
+  profile offload "vsock guest (blue1)=$(pid_in "$v1" "vsock guest")" "agent with the device (host1)=$(pid_in "$h1" " agent ")" \
     "sink (host2)=$(pid_in "$h2" "VsockLoad sink")"
 fi
 
@@ -260,7 +259,7 @@ classify() { # dump file, thread-name pattern (awk regex), then state=stack-patt
 if [ "$samples" -gt 0 ]; then
   log "thread samples: offload, $samples dumps"
   guest_pid="$(pid_in "$v1" "vsock guest")"
-  device_pid="$(pid_in "$h1" "vsock host")"
+  device_pid="$(pid_in "$h1" " agent ")"
   throughput offload $((seconds + samples)) >"$work/sampled-stream.txt" &
   stream=$!
   sleep 2

@@ -83,6 +83,11 @@ public final class GuestClient implements AutoCloseable, Session.Endpoint {
 
     /** Sends a request and waits for its reply. */
     Reply request(int op, int maxFrameLength, RequestWriting frame) throws IOException {
+        return await(send(op, maxFrameLength, frame), op);
+    }
+
+    /** Sends a request; its reply completes the future (or the session's end fails it). */
+    private CompletableFuture<Reply> send(int op, int maxFrameLength, RequestWriting frame) throws IOException {
         int id = nextRequest.getAndIncrement();
         CompletableFuture<Reply> reply = new CompletableFuture<>();
         pending.put(id, new Pending(op, reply));
@@ -90,13 +95,17 @@ public final class GuestClient implements AutoCloseable, Session.Endpoint {
             pending.remove(id);
             throw new IOException("the session ended: " + closedBecause);
         }
+        return reply;
+    }
+
+    private Reply await(CompletableFuture<Reply> reply, int op) throws IOException {
         try {
             return reply.get(REPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             throw new IOException("the session ended: " + e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
-            pending.remove(id);
-            throw new IOException("no reply to op " + op + " within " + REPLY_TIMEOUT_SECONDS + " s");
+            pending.values().removeIf(p -> p.reply() == reply);
+            throw new IOException("no reply to op " + VsockFrame.opName(op) + " within " + REPLY_TIMEOUT_SECONDS + " s");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted");
@@ -117,27 +126,29 @@ public final class GuestClient implements AutoCloseable, Session.Endpoint {
         return id;
     }
 
-    /** Connects an offloaded stream socket to {@code uri} ({@code tcp://host:port}). */
+    /**
+     * Connects an offloaded stream socket to {@code uri} ({@code tcp://host:port}). {@code CREATE} and
+     * {@code CONNECT} go out back to back (the host handles a session's frames in order), so a connect
+     * costs one session round trip, not two.
+     */
     public OffloadedSocket connect(String uri) throws IOException {
-        int id = create(VsockFrame.SOCKET_TYPE_STREAM);
+        int id = nextSocket.getAndAdd(2); // odd ids are the guest's
         SocketStream stream = new SocketStream(session, id, SocketStream.DEFAULT_WINDOW, 0);
         streams.put(id, stream); // before CONNECT: the host may send data right after its reply
         Reply reply;
         try {
-            reply = check(request(VsockFrame.OP_CONNECT, VsockFrame.HEADER_LENGTH + FrameOutbox.room(uri),
-                    (b, at, request) -> FrameWriter.connect(b, at, id, request, uri)), "CONNECT " + uri);
+            CompletableFuture<Reply> created = send(VsockFrame.OP_CREATE, VsockFrame.HEADER_LENGTH + 2,
+                    (b, at, request) -> FrameWriter.create(b, at, id, request, VsockFrame.SOCKET_TYPE_STREAM, VsockFrame.FAMILY_IPV4));
+            CompletableFuture<Reply> connected = send(VsockFrame.OP_CONNECT, VsockFrame.HEADER_LENGTH + FrameOutbox.room(uri),
+                    (b, at, request) -> FrameWriter.connect(b, at, id, request, uri));
+            check(await(created, VsockFrame.OP_CREATE), "CREATE");
+            reply = check(await(connected, VsockFrame.OP_CONNECT), "CONNECT " + uri);
         } catch (IOException e) {
             streams.remove(id);
             closeQuietly(id);
             throw e;
         }
-        PayloadReader.ConnectReply connected;
-        try {
-            connected = PayloadReader.connectReply(reply.payload(), 0, reply.length());
-        } catch (MalformedPayloadException e) {
-            session.violation("malformed payload: " + e.getMessage());
-            throw new IOException("the host's CONNECT reply is malformed: " + e.getMessage());
-        }
+        PayloadReader.ConnectReply connected = read(() -> PayloadReader.connectReply(reply.payload(), 0, reply.length()));
         stream.credit(connected.initialCredit());
         return new OffloadedSocket(this, id, stream, connected.localUri());
     }
@@ -342,6 +353,11 @@ public final class GuestClient implements AutoCloseable, Session.Endpoint {
          */
         public String localUri() {
             return localUri;
+        }
+
+        /** How much the host may have in flight to this socket now (it grows while the reader keeps up). */
+        public int receiveWindow() {
+            return stream.window();
         }
 
         /** GETSOCKNAME: the host socket's address as the host sees it now. */

@@ -146,6 +146,8 @@ class OffloadSessionTest {
             byte[] received = socket.in().readAllBytes();
             writer.join();
             assertThat(received).isEqualTo(sent);
+            assertThat(socket.receiveWindow()).as("a reader that keeps up grows its window")
+                    .isGreaterThan(SocketStream.DEFAULT_WINDOW).isLessThanOrEqualTo(SocketStream.MAX_WINDOW);
         }
         assertThat(counters.snapshot()).containsEntry("connects", 1L).containsEntry("bytes_from_guest", (long) sent.length)
                 .containsEntry("bytes_to_guest", (long) sent.length);
