@@ -18,10 +18,19 @@ package dev.vnet.gateway.path;
  * first expired slot on its probe path. A probe stops at a never-used slot or after
  * {@link #MAX_PROBES}; an insert that finds no room is refused (the flow is still forwarded by the
  * mapping, only not pinned; counted as {@code flow_table_full}). Owned by one thread.
+ *
+ * <h2>Closing flows</h2>
+ * Once a TCP flow's client sent FIN or RST ({@link #closing}), its entry lives only
+ * {@link #CLOSING_SECONDS} past its last packet instead of the VIP's idle timeout: a pin that outlives
+ * its connection would send a later connection of the same 5-tuple, which reaches this gateway
+ * without its SYN (another gateway failed), to the old backend instead of the one the mapping names.
+ * A new pin clears the mark.
  */
 public final class FlowTable {
     static final int MAX_PROBES = 32;
     private static final int NEVER_USED = 0;
+    /** How long a flow whose client sent FIN or RST keeps its pin after its last packet. */
+    public static final int CLOSING_SECONDS = 10;
 
     private final long[] addresses;
     private final long[] portsAndProtocol;
@@ -29,6 +38,8 @@ public final class FlowTable {
     private final int[] backends;
     /** Second at which the entry expires; 0 marks a never-used slot. */
     private final int[] expiries;
+    /** Set once the flow's client closed: the entry then lives {@link #CLOSING_SECONDS} past its last packet. */
+    private final boolean[] closing;
     private final int mask;
 
     /** @param capacity a power of two: the most flows held at once */
@@ -41,6 +52,7 @@ public final class FlowTable {
         generations = new int[capacity];
         backends = new int[capacity];
         expiries = new int[capacity];
+        closing = new boolean[capacity];
         mask = capacity - 1;
     }
 
@@ -68,7 +80,7 @@ public final class FlowTable {
                 if (expiry <= now || generations[slot] != generation) {
                     return -1;
                 }
-                expiries[slot] = now + idleSeconds;
+                expiries[slot] = now + (closing[slot] ? Math.min(idleSeconds, CLOSING_SECONDS) : idleSeconds);
                 return backends[slot];
             }
         }
@@ -97,6 +109,7 @@ public final class FlowTable {
         generations[reusable] = generation;
         backends[reusable] = backend;
         expiries[reusable] = Math.max(1, now + idleSeconds);
+        closing[reusable] = false;
         return true;
     }
 
@@ -109,6 +122,22 @@ public final class FlowTable {
             }
         }
         return count;
+    }
+
+    /** Marks the flow's client as closing (FIN or RST): its pin lives {@link #CLOSING_SECONDS} from now on. */
+    public void closing(long addressKey, long portKey, int now) {
+        int slot = slot(addressKey, portKey);
+        for (int probe = 0; probe < MAX_PROBES; probe++, slot = (slot + 1) & mask) {
+            int expiry = expiries[slot];
+            if (expiry == NEVER_USED) {
+                return;
+            }
+            if (addresses[slot] == addressKey && portsAndProtocol[slot] == portKey) {
+                closing[slot] = true;
+                expiries[slot] = Math.min(expiry, Math.max(1, now + CLOSING_SECONDS));
+                return;
+            }
+        }
     }
 
     private int slot(long addressKey, long portKey) {

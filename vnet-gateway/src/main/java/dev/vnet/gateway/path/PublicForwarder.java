@@ -108,7 +108,8 @@ public final class PublicForwarder implements IngressTokens.Sender {
         // A TCP SYN opens a new connection: a pin left by an earlier connection of the same 5-tuple (the
         // client reused its port) is stale, so the mapping decides afresh, as every other gateway that
         // never saw the earlier connection would (Katran skips its flow cache for SYNs for this reason).
-        boolean opening = identity == FlowIdentity.FIVE_TUPLE && isSyn(buffer, l4, protocol, ipLength - ipv4.headerLength());
+        int tcpFlags = tcpFlags(buffer, l4, protocol, ipLength - ipv4.headerLength());
+        boolean opening = identity == FlowIdentity.FIVE_TUPLE && (tcpFlags & (TcpSegment.SYN | TcpSegment.ACK)) == TcpSegment.SYN;
         int backend = opening ? -1 : flows.lookup(addressKey, portKey, vip.generation(), second, vip.idleTimeoutSeconds());
         boolean fresh = false;
         if (backend >= 0 && !vip.isHealthy(backend)) {
@@ -128,6 +129,9 @@ public final class PublicForwarder implements IngressTokens.Sender {
             context.counters.newFlows.increment();
             fresh = true;
         }
+        if (identity == FlowIdentity.FIVE_TUPLE && (tcpFlags & (TcpSegment.FIN | TcpSegment.RST)) != 0) {
+            flows.closing(addressKey, portKey, second);
+        }
         Backend target = vip.backend(backend);
         if (vip.mode() == ForwardingMode.DNAT) {
             AddressRewrite.destinationAddress(buffer, index, target.address(), false);
@@ -135,12 +139,12 @@ public final class PublicForwarder implements IngressTokens.Sender {
         toVm(target.networkId(), client, target.address(), packet, index, ipLength, fresh, now);
     }
 
-    private static boolean isSyn(ByteBuffer buffer, int l4, int protocol, int l4Length) {
+    /** The TCP flags of a TCP packet with room for them, else 0. */
+    private static int tcpFlags(ByteBuffer buffer, int l4, int protocol, int l4Length) {
         if (protocol != Ipv4Packet.PROTOCOL_TCP || l4Length < TcpSegment.FLAGS_OFFSET + 1) {
-            return false;
+            return 0;
         }
-        int flags = buffer.get(l4 + TcpSegment.FLAGS_OFFSET);
-        return (flags & TcpSegment.SYN) != 0 && (flags & TcpSegment.ACK) == 0;
+        return buffer.get(l4 + TcpSegment.FLAGS_OFFSET) & 0xFF;
     }
 
     private void translationReply(PacketBuffer packet, int index) {

@@ -7,6 +7,7 @@ import dev.vnet.gateway.hashing.MappingSpec;
 import dev.vnet.gateway.path.GatewayFixture.Sent;
 import dev.vnet.gateway.path.GatewayFixture.Vm;
 import dev.vnet.wire.Ipv4Packet;
+import dev.vnet.wire.TcpSegment;
 import dev.vnet.wire.VnpHeader;
 import dev.vnet.wire.VnpToken;
 import org.junit.jupiter.api.Test;
@@ -233,6 +234,38 @@ class GatewayForwardingTest {
             remapped += pinned != reopened ? 1 : 0;
         }
         assertThat(remapped).as("some connections were pinned away from vm1 and went back to it").isPositive();
+    }
+
+    @Test
+    void aFlowWhoseClientClosedKeepsItsPinOnlyBriefly() {
+        GatewayFixture gateway = new GatewayFixture();
+        VipService web = web(ForwardingMode.DNAT, MappingSpec.DEFAULT);
+        gateway.serve(web);
+        // Flows pinned while vm1 is down go elsewhere; with vm1 back, a pin still holds them there.
+        web.setHealthy(0, false);
+        int flows = 120;
+        for (int flow = 0; flow < flows; flow++) {
+            gateway.fromPublic(GatewayFixture.packet(PROTOCOL_TCP, CLIENT, 30000 + flow, VIP, 80, 0));
+        }
+        web.setHealthy(0, true);
+        GatewayFixture fresh = new GatewayFixture();
+        fresh.serve(web(ForwardingMode.DNAT, MappingSpec.DEFAULT));
+        int closedAndRemapped = 0;
+        for (int flow = 0; flow < flows; flow++) {
+            PacketBuffer fin = GatewayFixture.packet(PROTOCOL_TCP, CLIENT, 30000 + flow, VIP, 80, 0);
+            fin.buffer().put(PublicForwarder.HEADROOM + 20 + 13, (byte) (TcpSegment.FIN | TcpSegment.ACK));
+            gateway.fromPublic(fin);
+        }
+        gateway.nowMillis[0] += (FlowTable.CLOSING_SECONDS + 1) * 1000L;
+        for (int flow = 0; flow < flows; flow++) {
+            // A later connection of the same 5-tuple whose SYN went to another gateway that failed.
+            gateway.fromPublic(GatewayFixture.packet(PROTOCOL_TCP, CLIENT, 30000 + flow, VIP, 80, 0));
+            fresh.fromPublic(GatewayFixture.packet(PROTOCOL_TCP, CLIENT, 30000 + flow, VIP, 80, 0));
+            assertThat(vmAt(gateway.underlay.getLast())).as("flow %d maps as any gateway maps it", flow)
+                    .isEqualTo(vmAt(fresh.underlay.getLast()));
+            closedAndRemapped += vmAt(gateway.underlay.getLast()) == VMS.get(0) ? 1 : 0;
+        }
+        assertThat(closedAndRemapped).as("the stale pins away from vm1 are gone").isPositive();
     }
 
     @Test
