@@ -368,6 +368,30 @@ class OffloadSessionTest {
     }
 
     @Test
+    void sockaddrsAreLaidOutAsTheKernelReadsThem() {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            // struct sockaddr_vm: family (2), reserved (2), port (4), cid (4), flags (1), zero (3); host order.
+            java.lang.foreign.MemorySegment vsock = new SessionAddress.Vsock(SessionAddress.VSOCK_CID_HOST, 5).encode(arena);
+            ByteBuffer b = vsock.asByteBuffer().order(java.nio.ByteOrder.nativeOrder());
+            assertThat(new SessionAddress.Vsock(2, 5).length()).isEqualTo(16);
+            assertThat(b.getShort(0)).isEqualTo((short) 40);
+            assertThat(b.getShort(2)).isZero();
+            assertThat(b.getInt(4)).isEqualTo(5);
+            assertThat(b.getInt(8)).isEqualTo(2);
+            assertThat(b.getInt(12)).isZero();
+            // An abstract name: family, a NUL, the name's bytes, and a length that counts exactly those.
+            SessionAddress.AbstractUnix unix = new SessionAddress.AbstractUnix("vnet-vsock");
+            ByteBuffer u = unix.encode(arena).asByteBuffer().order(java.nio.ByteOrder.nativeOrder());
+            assertThat(u.getShort(0)).isEqualTo((short) 1);
+            assertThat(u.get(2)).isZero();
+            byte[] name = new byte[10];
+            u.get(3, name);
+            assertThat(new String(name, StandardCharsets.US_ASCII)).isEqualTo("vnet-vsock");
+            assertThat(unix.length()).isEqualTo(2 + 1 + 10);
+        }
+    }
+
+    @Test
     void anAfVsockDeviceListensThroughTheKernelsVsockFamily() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(java.nio.file.Path.of("/dev/vsock")),
                 "this kernel has no vsock");
