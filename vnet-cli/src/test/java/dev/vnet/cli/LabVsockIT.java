@@ -140,6 +140,7 @@ class LabVsockIT {
         }
         Shell.run("ip", "link", "del", HOST_LINK);
         Shell.run("rm", "-rf", "/etc/netns/" + VM1);
+        Shell.run("rmdir", "/etc/netns"); // only when empty: it may hold other namespaces' files
         if (work != null) {
             Shell.run("rm", "-rf", work.toString());
         }
