@@ -319,10 +319,7 @@ class LabVsockIT {
     }
 
     private static String[] peer(String... arguments) {
-        List<String> command = new ArrayList<>(Launchers.sameJvm().vnetCommand());
-        command.set(command.size() - 1, LabPeer.class.getName());
-        command.addAll(List.of(arguments));
-        return command.toArray(String[]::new);
+        return LabPeer.command(arguments);
     }
 
     private static Process start(String namespace, String... command) throws IOException {

@@ -1,5 +1,6 @@
 package dev.vnet.vsock.guest;
 
+import dev.vnet.vsock.mapper.SocketUri;
 import dev.vnet.vsock.session.Errno;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -175,7 +176,7 @@ public final class Socks5Front implements AutoCloseable {
         }
         Socket local = new Socket();
         try {
-            local.connect(new InetSocketAddress(host.startsWith("[") ? host.substring(1, host.length() - 1) : host, port),
+            local.connect(new InetSocketAddress(SocketUri.bareHost(host), port),
                     LOCAL_CONNECT_TIMEOUT_MS);
         } catch (IOException e) {
             counters.failed.increment();
@@ -227,7 +228,7 @@ public final class Socks5Front implements AutoCloseable {
         String rest = uri.substring(uri.indexOf("://") + 3);
         int colon = rest.lastIndexOf(':');
         String host = rest.substring(0, colon);
-        return new InetSocketAddress(InetAddress.getByName(host.startsWith("[") ? host.substring(1, host.length() - 1) : host),
+        return new InetSocketAddress(InetAddress.getByName(SocketUri.bareHost(host)),
                 Integer.parseInt(rest.substring(colon + 1)));
     }
 
@@ -389,8 +390,7 @@ public final class Socks5Front implements AutoCloseable {
         }
 
         static byte[] wrap(String host, int port, byte[] data) throws IOException {
-            String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-            InetAddress address = InetAddress.getByName(bare);
+            InetAddress address = InetAddress.getByName(SocketUri.bareHost(host));
             byte[] a = address.getAddress();
             ByteBuffer b = ByteBuffer.allocate(4 + a.length + 2 + data.length);
             b.putShort((short) 0).put((byte) 0).put((byte) (address instanceof Inet4Address ? ATYP_IPV4 : ATYP_IPV6));

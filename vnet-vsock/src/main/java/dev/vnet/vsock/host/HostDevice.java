@@ -73,24 +73,7 @@ public final class HostDevice implements AutoCloseable {
                 continue;
             }
             counters.sessions.increment();
-            HostSession host = new HostSession(vm, mapper, counters);
-            Session session = new Session(socket, vm, new Session.Endpoint() {
-                @Override
-                public void onFrame(Session s, dev.vnet.wire.vsock.VsockFrame frame, java.nio.ByteBuffer buffer, int offset, int length) {
-                    host.onFrame(s, frame, buffer, offset, length);
-                }
-
-                @Override
-                public void onMalformed(Session s, String reason) {
-                    host.onMalformed(s, reason);
-                }
-
-                @Override
-                public void onClosed(Session s, String reason) {
-                    sessions.remove(s);
-                    host.onClosed(s, reason);
-                }
-            });
+            Session session = new Session(socket, vm, new HostSession(vm, mapper, counters, sessions::remove));
             sessions.add(session);
             session.start();
         }

@@ -51,6 +51,7 @@ public final class HostSession implements Session.Endpoint {
     private final String vm;
     private final SocketMapper mapper;
     private final HostCounters counters;
+    private final java.util.function.Consumer<Session> ended;
     private final Map<Integer, HostSocket> sockets = new ConcurrentHashMap<>();
     /**
      * Sockets closed lately, whose DATA may still be in flight from the guest (docs/vsock.md: a close
@@ -66,10 +67,12 @@ public final class HostSession implements Session.Endpoint {
     /** Sockets the host creates (accepted connections) have even ids, the guest's odd ones. */
     private final java.util.concurrent.atomic.AtomicInteger nextHostSocketId = new java.util.concurrent.atomic.AtomicInteger(2);
 
-    public HostSession(String vm, SocketMapper mapper, HostCounters counters) {
+    /** @param ended told when the session ended, after its sockets were released (the device forgets it) */
+    public HostSession(String vm, SocketMapper mapper, HostCounters counters, java.util.function.Consumer<Session> ended) {
         this.vm = vm;
         this.mapper = mapper;
         this.counters = counters;
+        this.ended = ended;
     }
 
     /** One socket of the guest, as the host keeps it. */
@@ -80,6 +83,8 @@ public final class HostSession implements Session.Endpoint {
         volatile java.net.ServerSocket listener;
         volatile SocketStream stream;
         volatile DatagramSocket udp;
+        /** Sends the socket's datagrams in the order the guest gave them, one virtual thread per socket. */
+        volatile java.util.concurrent.ExecutorService sender;
         volatile HttpProxy http;
         volatile SocketUri peer;
         volatile boolean connecting;
@@ -206,7 +211,7 @@ public final class HostSession implements Session.Endpoint {
             if (!uriText.startsWith("tcp://") || uriText.lastIndexOf(':') < "tcp://".length()) {
                 throw new IllegalArgumentException(uriText);
             }
-            host = unbracket(uriText.substring("tcp://".length(), uriText.lastIndexOf(':')));
+            host = SocketUri.bareHost(uriText.substring("tcp://".length(), uriText.lastIndexOf(':')));
             port = Integer.parseInt(uriText.substring(uriText.lastIndexOf(':') + 1));
             if (port < 0 || port > 65_535) {
                 throw new IllegalArgumentException(uriText);
@@ -325,7 +330,7 @@ public final class HostSession implements Session.Endpoint {
         Socket tcp = new Socket();
         try {
             tcp.setTcpNoDelay(true);
-            tcp.connect(new InetSocketAddress(InetAddress.getByName(unbracket(target.host())), target.port()), CONNECT_TIMEOUT_MS);
+            tcp.connect(new InetSocketAddress(InetAddress.getByName(SocketUri.bareHost(target.host())), target.port()), CONNECT_TIMEOUT_MS);
         } catch (IOException e) {
             counters.connectFailures.increment();
             closeQuietly(tcp);
@@ -496,10 +501,10 @@ public final class HostSession implements Session.Endpoint {
             return;
         }
         SocketUri target = decision.uri();
-        Thread.ofVirtual().name("vsock-" + vm + "-sendto-" + id).start(() -> {
+        senderOf(socket).execute(() -> {
             try {
                 DatagramSocket udp = datagramSocket(session, socket);
-                udp.send(new DatagramPacket(data, data.length, InetAddress.getByName(unbracket(target.host())), target.port()));
+                udp.send(new DatagramPacket(data, data.length, InetAddress.getByName(SocketUri.bareHost(target.host())), target.port()));
                 counters.datagramsOut.increment();
                 if (request != 0) {
                     reply(session, id, request, Errno.OK);
@@ -510,6 +515,20 @@ public final class HostSession implements Session.Endpoint {
                 }
             }
         });
+    }
+
+    /**
+     * The socket's sender: resolving a name and sending may block, which the session's reader must not,
+     * and datagrams the guest sent in order leave in order.
+     */
+    private java.util.concurrent.ExecutorService senderOf(HostSocket socket) {
+        synchronized (socket) {
+            if (socket.sender == null) {
+                socket.sender = java.util.concurrent.Executors.newSingleThreadExecutor(
+                        Thread.ofVirtual().name("vsock-" + vm + "-sendto-" + socket.id).factory());
+            }
+            return socket.sender;
+        }
     }
 
     /** A denied datagram gets no reply when none was asked for; the decision is counted and logged either way. */
@@ -605,6 +624,9 @@ public final class HostSession implements Session.Endpoint {
         }
         if (socket.udp != null) {
             socket.udp.close();
+        }
+        if (socket.sender != null) {
+            socket.sender.shutdownNow();
         }
     }
 
@@ -761,15 +783,13 @@ public final class HostSession implements Session.Endpoint {
         LOG.info("vm {}: session ended ({}); closing its {} sockets", vm, reason, sockets.size());
         sockets.values().forEach(HostSession::release);
         sockets.clear();
+        ended.accept(session);
     }
 
     private static String address(InetAddress address) {
         return address instanceof Inet6Address ? "[" + address.getHostAddress() + "]" : address.getHostAddress();
     }
 
-    private static String unbracket(String host) {
-        return host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-    }
 
     private static void closeQuietly(Socket socket) {
         if (socket != null) {

@@ -143,6 +143,11 @@ public final class SocketUri {
         return host;
     }
 
+    /** {@code host} as a resolver or socket address takes it: an IPv6 address without its brackets. */
+    public static String bareHost(String host) {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
     public HostKind hostKind() {
         return hostKind;
     }

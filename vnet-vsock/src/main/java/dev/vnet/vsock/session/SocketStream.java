@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -334,23 +333,6 @@ public final class SocketStream {
             }
             session.outbox().send(SHUTDOWN_FRAME,
                     (buffer, at) -> FrameWriter.shutdown(buffer, at, socketId, VsockFrame.NO_REQUEST_ID, VsockFrame.SHUTDOWN_WRITE));
-        }
-    }
-
-    /** Waits up to {@code timeout} for input or the end of it; true when a read would not block. */
-    public boolean awaitReadable(long timeout, TimeUnit unit) throws InterruptedException {
-        lock.lock();
-        try {
-            long nanos = unit.toNanos(timeout);
-            while (size == 0 && !peerShutdown && failure == 0 && !closed) {
-                if (nanos <= 0) {
-                    return false;
-                }
-                nanos = readable.awaitNanos(nanos);
-            }
-            return true;
-        } finally {
-            lock.unlock();
         }
     }
 }

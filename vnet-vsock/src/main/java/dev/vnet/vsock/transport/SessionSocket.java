@@ -1,7 +1,6 @@
 package dev.vnet.vsock.transport;
 
 import dev.vnet.dataplane.sys.Libc;
-import dev.vnet.dataplane.sys.NativeException;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -78,9 +77,5 @@ public final class SessionSocket implements AutoCloseable {
         Libc libc = new Libc();
         libc.shutdown(fd, Libc.SHUT_RDWR);
         libc.close(fd);
-    }
-
-    static NativeException failure(Libc libc, String call) {
-        return libc.failure(call);
     }
 }
