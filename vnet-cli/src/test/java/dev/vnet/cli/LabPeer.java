@@ -41,7 +41,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code clients HOST PORT COUNT}: opens COUNT long-lived connections to a {@code serve} echo port
  *       (through a VIP, or a SOCKS5 proxy with {@code socks=PORT}: names go to the proxy unresolved) and
  *       remembers the backend that greeted each; {@code stall=PORT} also opens one firehose connection
- *       the same way and never reads it. Then, for every {@code round} line on
+ *       the same way and never reads it; {@code from=ADDRESS} connects from that local address. Then, for every {@code round} line on
  *       standard input, sends a distinct line on every connection and checks its echo, and prints
  *       {@code round ok=N failed=M} with the failures per backend. {@code quit} closes them.</li>
  *   <li>{@code tcp-ask HOST PORT} and {@code udp-ask HOST PORT}: one greeting or one UDP answer, printed.</li>
@@ -63,7 +63,7 @@ final class LabPeer {
         switch (arguments[0]) {
             case "serve" -> serve(arguments[1], Path.of(arguments[2]));
             case "clients" -> clients(arguments[1], Integer.parseInt(arguments[2]), Integer.parseInt(arguments[3]),
-                    option(arguments, "socks="), option(arguments, "stall="));
+                    option(arguments, "socks="), option(arguments, "stall="), textOption(arguments, "from="));
             case "tcp-ask" -> tcpAsk(arguments[1], Integer.parseInt(arguments[2]));
             case "udp-ask" -> udpAsk(arguments[1], Integer.parseInt(arguments[2]));
             case "socks-bind" -> socksBind(Integer.parseInt(arguments[1]), arguments[2]);
@@ -72,14 +72,28 @@ final class LabPeer {
         }
     }
 
+    /** The command line that runs this class with {@code arguments}, with the test's JVM and class path. */
+    static String[] command(String... arguments) {
+        java.util.List<String> command = new java.util.ArrayList<>(Launchers.sameJvm().vnetCommand());
+        command.set(command.size() - 1, LabPeer.class.getName());
+        command.addAll(java.util.List.of(arguments));
+        return command.toArray(String[]::new);
+    }
+
     /** The value of {@code key=VALUE} among the arguments after the fourth, or -1. */
     private static int option(String[] arguments, String key) {
+        String value = textOption(arguments, key);
+        return value == null ? -1 : Integer.parseInt(value);
+    }
+
+    /** The text of {@code key=VALUE} among the arguments after the fourth, or null. */
+    private static String textOption(String[] arguments, String key) {
         for (int i = 4; i < arguments.length; i++) {
             if (arguments[i].startsWith(key)) {
-                return Integer.parseInt(arguments[i].substring(key.length()));
+                return arguments[i].substring(key.length());
             }
         }
-        return -1;
+        return null;
     }
 
     private static void serve(String name, Path downFile) throws IOException {
@@ -161,7 +175,7 @@ final class LabPeer {
     private record Connection(Socket socket, BufferedReader in, PrintStream out, String backend) {
     }
 
-    private static void clients(String host, int port, int count, int socksPort, int stallPort) throws Exception {
+    private static void clients(String host, int port, int count, int socksPort, int stallPort, String from) throws Exception {
         java.net.Proxy proxy = socksPort < 0 ? java.net.Proxy.NO_PROXY
                 : new java.net.Proxy(java.net.Proxy.Type.SOCKS, new InetSocketAddress(InetAddress.getLoopbackAddress(), socksPort));
         InetSocketAddress target = socksPort < 0 ? new InetSocketAddress(InetAddress.getByName(host), port)
@@ -184,7 +198,7 @@ final class LabPeer {
                 futures.add(executor.submit(() -> {
                     atOnce.acquire();
                     try {
-                        return open(target, proxy);
+                        return open(target, proxy, from);
                     } finally {
                         atOnce.release();
                     }
@@ -217,9 +231,12 @@ final class LabPeer {
         }
     }
 
-    private static Connection open(InetSocketAddress target, java.net.Proxy proxy) throws IOException {
+    private static Connection open(InetSocketAddress target, java.net.Proxy proxy, String from) throws IOException {
         Socket socket = new Socket(proxy);
         try {
+            if (from != null) {
+                socket.bind(new InetSocketAddress(InetAddress.getByName(from), 0));
+            }
             socket.connect(target, CONNECT_TIMEOUT_MS);
             socket.setSoTimeout(ECHO_TIMEOUT_MS);
             var in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
